@@ -1,0 +1,1 @@
+"""The computer: where approved code runs (Executor seam, one class per language)."""

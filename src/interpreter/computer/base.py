@@ -1,0 +1,34 @@
+"""The Executor seam: one small interface per language."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import ClassVar
+
+from ..core.lmc import Chunk
+
+
+class Language(ABC):
+    """A stateful runtime for one language.
+
+    ``run`` yields LMC chunks without a role (the Computer adds ``"role": "computer"``):
+    ``{"type": "console", "format": "output", "content": str}``,
+    ``{"type": "console", "format": "active_line", "content": int | None}``,
+    ``{"type": "image", "format": "base64.png", "content": str}``, ...
+    Output streams as it is produced. ``interrupt`` stops the running code but keeps
+    the state; ``terminate`` ends every process the language started.
+    """
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    file_extension: ClassVar[str] = ""
+
+    @abstractmethod
+    def run(self, code: str) -> Iterator[Chunk]: ...
+
+    @abstractmethod
+    def interrupt(self) -> None: ...
+
+    @abstractmethod
+    def terminate(self) -> None: ...

@@ -1,0 +1,54 @@
+"""The typed events every Model yields, whatever its wire format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the assistant's Markdown message."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CodeStart:
+    """The model starts writing code in ``language`` (lower-cased, as the model named it)."""
+
+    language: str
+
+
+@dataclass(frozen=True)
+class CodeDelta:
+    """A piece of the code being written (after a CodeStart)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CodeEnd:
+    """The code block is complete.
+
+    ``code`` is the whole, final code (authoritative: what runs). ``error`` is set when
+    the block must not run (tool-call JSON that does not parse, a missing argument);
+    the core then reports ``error`` back to the model instead of running anything.
+    ``call_id`` is the provider's tool-call id, when there was one.
+    """
+
+    language: str
+    code: str
+    error: str | None = None
+    call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens used by one request, and its cost in USD where known."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None = None
+
+
+Event = TextDelta | CodeStart | CodeDelta | CodeEnd | Usage
