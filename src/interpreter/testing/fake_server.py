@@ -1,0 +1,541 @@
+"""A scripted, OpenAI- and Anthropic-compatible model server on 127.0.0.1, for tests.
+
+Usage::
+
+    from interpreter.testing.fake_server import FakeModelServer, Reply
+
+    with FakeModelServer() as server:        # random free port; .start() / .stop() also exist
+        server.url                           # "http://127.0.0.1:PORT/v1" -> llm.api_base
+        server.script(
+            Reply.text("Hello"),
+            Reply.tool_call("python", "print(1)"),
+            Reply.text("Let me run it.") + Reply.tool_call("shell", "ls"),
+        )                                    # FIFO: one reply per model request
+        server.requests                      # JSON bodies received, in order
+        server.request_headers               # their headers (lower-cased names)
+
+Replies (a dataclass; combine with ``+``):
+
+- ``Reply.text(content, chunk_size=None)``: streamed in ``chunk_size``-character deltas
+  (None: a few words per delta).
+- ``Reply.tool_call(language, code, chunk_size=None, call_id=None)``: one call of the
+  ``execute`` tool; its JSON arguments stream in pieces.
+- ``Reply.raw_arguments(args_string)``: a tool call with arbitrary (maybe broken) arguments.
+- ``Reply.status(code, retry_after=None, body=...)``: an HTTP error (429, 500, 401, ...).
+- ``Reply.cut(reply, after_events=N)``: the connection drops after N SSE events.
+- ``Reply.malformed()``: the stream carries an event that is not JSON.
+- ``Reply.delay(seconds, reply=None)``: wait ``seconds`` before each streamed event.
+- ``Reply(..., prompt_tokens=..., completion_tokens=...)``: the usage reported (sent in the
+  last chunk when the request asks ``stream_options.include_usage``; estimated otherwise).
+
+Routes: ``POST /v1/chat/completions`` (SSE when ``stream`` is true, else one
+``chat.completion``), ``POST /v1/messages`` (Anthropic Messages API, same script),
+``GET /v1/models``. With the script empty the server answers 500
+``fake server: no scripted reply left``. ``FakeModelServer(responder=fn)`` computes each
+reply as ``fn(request_json) -> Reply`` instead. ``FakeModelServer(log_path=...)`` appends
+each request to a JSON-lines file.
+
+CLI: ``python -m interpreter.testing.fake_server --port N --script FILE.json --log FILE.jsonl``
+where FILE.json is a list of reply objects (see ``Reply.from_dict``); prints
+``listening on URL``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FakeModelServer", "Reply", "ToolCall"]
+
+MODEL_NAME = "fake-model"
+NO_REPLY_LEFT = "fake server: no scripted reply left"
+_WORDS = re.compile(r"\S+\s*|\s+")
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call in a reply: the raw ``arguments`` string streams in pieces."""
+
+    arguments: str
+    name: str = "execute"
+    call_id: str | None = None
+    chunk_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the fake server answers to one request."""
+
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    chunk_size: int | None = None
+    status_code: int = 200
+    retry_after: str | None = None
+    body: str | None = None
+    cut_after: int | None = None
+    malformed_event: bool = False
+    chunk_delay: float = 0.0
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+    @classmethod
+    def text(cls, content: str, chunk_size: int | None = None) -> Reply:
+        return cls(content=content, chunk_size=chunk_size)
+
+    @classmethod
+    def tool_call(
+        cls, language: str, code: str, chunk_size: int | None = None, call_id: str | None = None
+    ) -> Reply:
+        args = json.dumps({"language": language, "code": code})
+        return cls(tool_calls=(ToolCall(args, call_id=call_id, chunk_size=chunk_size),))
+
+    @classmethod
+    def raw_arguments(
+        cls, args_string: str, name: str = "execute", call_id: str | None = None
+    ) -> Reply:
+        return cls(tool_calls=(ToolCall(args_string, name=name, call_id=call_id),))
+
+    @classmethod
+    def status(
+        cls, code: int, retry_after: float | str | None = None, body: str | None = None
+    ) -> Reply:
+        after = None if retry_after is None else str(retry_after)
+        return cls(status_code=code, retry_after=after, body=body)
+
+    @classmethod
+    def cut(cls, reply: Reply, after_events: int) -> Reply:
+        return replace(reply, cut_after=after_events)
+
+    @classmethod
+    def malformed(cls, reply: Reply | None = None) -> Reply:
+        return replace(reply or cls.text("Hello there"), malformed_event=True)
+
+    @classmethod
+    def delay(cls, seconds: float, reply: Reply | None = None) -> Reply:
+        return replace(reply or cls(), chunk_delay=seconds)
+
+    def __add__(self, other: Reply) -> Reply:
+        return replace(
+            self,
+            content=self.content + other.content,
+            tool_calls=self.tool_calls + other.tool_calls,
+            chunk_size=self.chunk_size or other.chunk_size,
+            cut_after=self.cut_after if other.cut_after is None else other.cut_after,
+            malformed_event=self.malformed_event or other.malformed_event,
+            chunk_delay=max(self.chunk_delay, other.chunk_delay),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        """Build a reply from JSON: keys ``text``, ``tool_call`` {language, code},
+        ``raw_arguments``, ``status`` (+ ``retry_after``, ``body``), ``chunk_size``,
+        ``cut_after``, ``malformed``, ``delay``, ``prompt_tokens``, ``completion_tokens``."""
+        if "status" in data:
+            return cls.status(int(data["status"]), data.get("retry_after"), data.get("body"))
+        reply = cls.text(str(data.get("text", "")), data.get("chunk_size"))
+        if "tool_call" in data:
+            tc = data["tool_call"]
+            reply += cls.tool_call(tc["language"], tc["code"], data.get("chunk_size"))
+        if "raw_arguments" in data:
+            reply += cls.raw_arguments(str(data["raw_arguments"]))
+        return replace(
+            reply,
+            cut_after=data.get("cut_after"),
+            malformed_event=bool(data.get("malformed", False)),
+            chunk_delay=float(data.get("delay", 0.0)),
+            prompt_tokens=data.get("prompt_tokens"),
+            completion_tokens=data.get("completion_tokens"),
+        )
+
+    def usage(self, request: dict[str, Any]) -> tuple[int, int]:
+        """(prompt_tokens, completion_tokens): as scripted, else a rough estimate."""
+        prompt = self.prompt_tokens
+        if prompt is None:
+            prompt = max(1, len(json.dumps(request.get("messages", []))) // 4)
+        completion = self.completion_tokens
+        if completion is None:
+            text = self.content + "".join(tc.arguments for tc in self.tool_calls)
+            completion = max(1, len(text) // 4)
+        return prompt, completion
+
+
+def _pieces(text: str, size: int | None, default_words: int = 3) -> list[str]:
+    """Split ``text`` into ``size``-character pieces (None: a few words each)."""
+    if not text:
+        return []
+    if size:
+        return [text[i : i + size] for i in range(0, len(text), size)]
+    words = _WORDS.findall(text)
+    return ["".join(words[i : i + default_words]) for i in range(0, len(words), default_words)]
+
+
+def _call_id(tc: ToolCall, index: int) -> str:
+    return tc.call_id or f"call_{index}_{uuid.uuid4().hex[:12]}"
+
+
+# ---------------------------------------------------------------- OpenAI wire format
+
+
+def _openai_chunk(cid: str, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": MODEL_NAME,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def openai_events(reply: Reply, request: dict[str, Any]) -> list[str]:
+    """The SSE ``data:`` payloads of a streamed chat completion (ends with ``[DONE]``)."""
+    cid = f"chatcmpl-{uuid.uuid4().hex[:16]}"
+    dumps = json.dumps
+    out = [dumps(_openai_chunk(cid, {"role": "assistant", "content": ""}))]
+    out += [
+        dumps(_openai_chunk(cid, {"content": p})) for p in _pieces(reply.content, reply.chunk_size)
+    ]
+    for i, tc in enumerate(reply.tool_calls):
+        head = {"index": i, "id": _call_id(tc, i), "type": "function"}
+        head["function"] = {"name": tc.name, "arguments": ""}
+        out.append(dumps(_openai_chunk(cid, {"tool_calls": [head]})))
+        for piece in _pieces(tc.arguments, tc.chunk_size or reply.chunk_size or 16):
+            delta = {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}
+            out.append(dumps(_openai_chunk(cid, delta)))
+    finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+    out.append(dumps(_openai_chunk(cid, {}, finish)))
+    if (request.get("stream_options") or {}).get("include_usage"):
+        prompt, completion = reply.usage(request)
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        usage["total_tokens"] = prompt + completion
+        last = _openai_chunk(cid, {})
+        last["choices"], last["usage"] = [], usage
+        out.append(dumps(last))
+    if reply.malformed_event:
+        out.insert(1, '{"choices": [{"delta": {"content": "oops"')
+    out.append("[DONE]")
+    return [f"data: {line}\n\n" for line in out]
+
+
+def openai_completion(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
+    """A non-streamed ``chat.completion`` object."""
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": _call_id(tc, i),
+                "type": "function",
+                "function": {"name": tc.name, "arguments": tc.arguments},
+            }
+            for i, tc in enumerate(reply.tool_calls)
+        ]
+    prompt, completion = reply.usage(request)
+    finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL_NAME,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
+    }
+
+
+# ---------------------------------------------------------------- Anthropic wire format
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+def _block(index: int, start: dict[str, Any], deltas: list[dict[str, Any]]) -> list[str]:
+    """One Anthropic content block: start, deltas, stop."""
+    out = [
+        _sse(
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": start},
+        )
+    ]
+    for delta in deltas:
+        out.append(
+            _sse(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+        )
+    out.append(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
+    return out
+
+
+def _anthropic_blocks(reply: Reply) -> list[str]:
+    out: list[str] = []
+    if reply.content:
+        pieces = _pieces(reply.content, reply.chunk_size)
+        out += _block(
+            0, {"type": "text", "text": ""}, [{"type": "text_delta", "text": p} for p in pieces]
+        )
+    for i, tc in enumerate(reply.tool_calls, start=1 if reply.content else 0):
+        tid = tc.call_id or f"toolu_{uuid.uuid4().hex[:16]}"
+        start: dict[str, Any] = {"type": "tool_use", "id": tid, "name": tc.name, "input": {}}
+        pieces = _pieces(tc.arguments, tc.chunk_size or reply.chunk_size or 16)
+        out += _block(i, start, [{"type": "input_json_delta", "partial_json": p} for p in pieces])
+    return out
+
+
+def anthropic_events(reply: Reply, request: dict[str, Any]) -> list[str]:
+    """The SSE events of a streamed Anthropic Messages API response."""
+    prompt, completion = reply.usage(request)
+    message = {
+        "id": f"msg_{uuid.uuid4().hex[:16]}",
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "model": request.get("model", MODEL_NAME),
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": prompt, "output_tokens": 1},
+    }
+    out = [_sse("message_start", {"type": "message_start", "message": message})]
+    out += _anthropic_blocks(reply)
+    stop = reply.finish_reason or ("tool_use" if reply.tool_calls else "end_turn")
+    delta = {"stop_reason": stop, "stop_sequence": None}
+    out.append(
+        _sse(
+            "message_delta",
+            {"type": "message_delta", "delta": delta, "usage": {"output_tokens": completion}},
+        )
+    )
+    if reply.malformed_event:
+        out.insert(1, "event: content_block_delta\ndata: {not json\n\n")
+    out.append(_sse("message_stop", {"type": "message_stop"}))
+    return out
+
+
+def anthropic_message(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
+    """A non-streamed Anthropic ``message`` object."""
+    content: list[dict[str, Any]] = []
+    if reply.content:
+        content.append({"type": "text", "text": reply.content})
+    for i, tc in enumerate(reply.tool_calls):
+        try:
+            args: Any = json.loads(tc.arguments)
+        except ValueError:
+            args = {}
+        content.append({"type": "tool_use", "id": _call_id(tc, i), "name": tc.name, "input": args})
+    prompt, completion = reply.usage(request)
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:16]}",
+        "type": "message",
+        "role": "assistant",
+        "content": content,
+        "model": request.get("model", MODEL_NAME),
+        "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
+        "usage": {"input_tokens": prompt, "output_tokens": completion},
+    }
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def _error_body(reply: Reply, anthropic: bool) -> dict[str, Any]:
+    message = reply.body or f"fake server: scripted status {reply.status_code}"
+    kinds = {401: "authentication_error", 429: "rate_limit_error", 400: "invalid_request_error"}
+    kind = kinds.get(reply.status_code, "api_error")
+    if anthropic:
+        return {"type": "error", "error": {"type": kind, "message": message}}
+    return {"error": {"message": message, "type": kind, "code": reply.status_code}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Keep test output quiet."""
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            data = {"object": "list", "data": [{"id": MODEL_NAME, "object": "model"}]}
+            self._send_json(200, data)
+        else:
+            self._send_json(404, {"error": {"message": f"fake server: no route {self.path}"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            request = json.loads(raw or b"{}")
+        except ValueError:
+            self._send_json(400, {"error": {"message": "fake server: body is not JSON"}})
+            return
+        path = self.path.split("?")[0].rstrip("/")
+        if not (path.endswith("/chat/completions") or path.endswith("/messages")):
+            self._send_json(404, {"error": {"message": f"fake server: no route {self.path}"}})
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        reply = self.server.owner.next_reply(request, headers, path)
+        if reply is None:
+            self._send_json(500, {"error": {"message": NO_REPLY_LEFT, "type": "fake_server"}})
+            return
+        self._answer(reply, request, anthropic=path.endswith("/messages"))
+
+    def _answer(self, reply: Reply, request: dict[str, Any], anthropic: bool) -> None:
+        if reply.status_code >= 400:
+            extra = {"retry-after": reply.retry_after} if reply.retry_after else {}
+            self._send_json(reply.status_code, _error_body(reply, anthropic), extra)
+        elif request.get("stream"):
+            events = (anthropic_events if anthropic else openai_events)(reply, request)
+            self._stream(events, reply)
+        else:
+            body = (anthropic_message if anthropic else openai_completion)(reply, request)
+            self._send_json(200, body)
+
+    def _send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _stream(self, events: Sequence[str], reply: Reply) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        cut = reply.cut_after is not None
+        todo = events[: reply.cut_after] if cut else events
+        try:
+            self._write_events(todo, reply.chunk_delay)
+            if cut:
+                self.close_connection = True  # no terminating chunk: the peer sees a cut
+                return
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _write_events(self, events: Iterable[str], delay: float) -> None:
+        buffer: list[bytes] = []
+        size = 0
+        for event in events:
+            data = event.encode()
+            if delay:
+                time.sleep(delay)
+                self._write_chunk(data)
+                continue
+            buffer.append(data)
+            size += len(data)
+            if size > 65536:
+                self._write_chunk(b"".join(buffer))
+                buffer, size = [], 0
+        if buffer:
+            self._write_chunk(b"".join(buffer))
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], owner: FakeModelServer) -> None:
+        super().__init__(address, _Handler)
+        self.owner = owner
+
+
+Responder = Callable[[dict[str, Any]], Reply]
+
+
+@dataclass
+class FakeModelServer:
+    """A scripted model server on 127.0.0.1 (see the module docstring)."""
+
+    port: int = 0
+    responder: Responder | None = None
+    log_path: Path | str | None = None
+    host: str = "127.0.0.1"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    request_headers: list[dict[str, str]] = field(default_factory=list)
+    request_paths: list[str] = field(default_factory=list)
+    _script: deque[Reply] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: _Server | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The OpenAI-style base URL, e.g. ``http://127.0.0.1:PORT/v1``."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def script(self, *replies: Reply) -> FakeModelServer:
+        """Queue replies, one per coming request (FIFO)."""
+        with self._lock:
+            self._script.extend(replies)
+        return self
+
+    @property
+    def pending(self) -> int:
+        """How many scripted replies are still unused."""
+        return len(self._script)
+
+    def next_reply(
+        self, request: dict[str, Any], headers: dict[str, str], path: str
+    ) -> Reply | None:
+        """Record a request and return the reply to it (None when the script is empty)."""
+        with self._lock:
+            self.requests.append(request)
+            self.request_headers.append(headers)
+            self.request_paths.append(path)
+            if self.log_path is not None:
+                with open(self.log_path, "a", encoding="utf-8") as log:
+                    log.write(json.dumps(request) + "\n")
+            if self._script:
+                return self._script.popleft()
+        return self.responder(request) if self.responder is not None else None
+
+    def start(self) -> FakeModelServer:
+        """Listen (in a background thread) and return self."""
+        self._server = _Server((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and release the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeModelServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+if __name__ == "__main__":
+    from .__main__ import main
+
+    raise SystemExit(main())
