@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import blocks, make_interpreter, tool_messages
 
+from helpers import blocks, make_interpreter, tool_messages
 from interpreter import OpenInterpreter
 from interpreter.llm.errors import BudgetExceeded, StreamCut
 from interpreter.testing.fake_server import FakeModelServer, Reply
@@ -33,8 +33,18 @@ def test_auto_run_returns_new_messages_and_output_reaches_model(
     interp.auto_run = True
     new = interp.chat("say hello", display=False)
     assert new == [
-        {"role": "assistant", "type": "code", "format": "shell", "content": "echo hello-from-shell"},
-        {"role": "computer", "type": "console", "format": "output", "content": "hello-from-shell\n"},
+        {
+            "role": "assistant",
+            "type": "code",
+            "format": "shell",
+            "content": "echo hello-from-shell",
+        },
+        {
+            "role": "computer",
+            "type": "console",
+            "format": "output",
+            "content": "hello-from-shell\n",
+        },
         {"role": "assistant", "type": "message", "content": "All done."},
     ]
     assert interp.messages[0] == {"role": "user", "type": "message", "content": "say hello"}
@@ -45,7 +55,9 @@ def test_auto_run_returns_new_messages_and_output_reaches_model(
     assert second["tools"][0]["function"]["name"] == "execute"
 
 
-def test_python_state_persists_across_turns(server: FakeModelServer, interp: OpenInterpreter) -> None:
+def test_python_state_persists_across_turns(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
     server.script(
         Reply.tool_call("python", "x = 41"),
         Reply.text("set"),
@@ -122,7 +134,10 @@ def test_stream_frames_and_confirmation(
     ]
     confirmation_at = next(i for i, c in enumerate(chunks) if c["type"] == "confirmation")
     assert chunks[confirmation_at - 1] == {
-        "role": "assistant", "type": "code", "format": "shell", "end": True
+        "role": "assistant",
+        "type": "code",
+        "format": "shell",
+        "end": True,
     }
     assert all(c.get("content") != "" for c in chunks)
 
@@ -186,7 +201,9 @@ def test_instances_share_nothing(server: FakeModelServer) -> None:
 def test_system_message_extension_reaches_model(
     server: FakeModelServer, interp: OpenInterpreter
 ) -> None:
-    interp.system_message += "\nRun shell commands with -y so the user doesn't have to confirm them.\n"
+    interp.system_message += (
+        "\nRun shell commands with -y so the user doesn't have to confirm them.\n"
+    )
     interp.custom_instructions = "Answer in French."
     server.script(Reply.text("ok"))
     interp.chat("hi", display=False)
@@ -241,7 +258,12 @@ def test_text_model_runs_fenced_code(server: FakeModelServer, interp: OpenInterp
         Reply.text("Here:\n```bash\necho fenced\n```\n", chunk_size=2), Reply.text("done")
     )
     new = interp.chat("go", display=False)
-    assert new[1] == {"role": "assistant", "type": "code", "format": "bash", "content": "echo fenced"}
+    assert new[1] == {
+        "role": "assistant",
+        "type": "code",
+        "format": "bash",
+        "content": "echo fenced",
+    }
     assert new[2]["content"] == "fenced\n"
     follow_up = server.requests[1]["messages"][-1]
     assert follow_up["role"] == "user" and "fenced" in follow_up["content"]

@@ -8,8 +8,19 @@ import sys
 
 import interpreter
 
-HEAVY = ["jupyter_client", "ipykernel", "httpx", "rich", "prompt_toolkit", "litellm", "tiktoken",
-         "fastapi", "uvicorn", "openai", "anthropic"]
+HEAVY = [
+    "jupyter_client",
+    "ipykernel",
+    "httpx",
+    "rich",
+    "prompt_toolkit",
+    "litellm",
+    "tiktoken",
+    "fastapi",
+    "uvicorn",
+    "openai",
+    "anthropic",
+]
 
 
 def _run(code: str) -> str:
@@ -19,7 +30,12 @@ def _run(code: str) -> str:
 
 
 def test_public_surface() -> None:
-    assert sorted(interpreter.__all__) == ["OpenInterpreter", "__version__", "computer", "interpreter"]
+    assert sorted(interpreter.__all__) == [
+        "OpenInterpreter",
+        "__version__",
+        "computer",
+        "interpreter",
+    ]
     from interpreter import OpenInterpreter
     from interpreter import interpreter as default
 
@@ -45,8 +61,8 @@ def test_import_is_cheap_and_loads_nothing_heavy() -> None:
 
 def test_default_instance_starts_no_process() -> None:
     out = _run(
-        "import os; from interpreter import interpreter; "
-        "print(len(os.listdir('/proc/self/task')), len(__import__('multiprocessing').active_children()))"
+        "import os, multiprocessing; from interpreter import interpreter; "
+        "print(len(os.listdir('/proc/self/task')), len(multiprocessing.active_children()))"
     )
     threads, children = map(int, out.split())
     assert threads == 1 and children == 0

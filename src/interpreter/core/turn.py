@@ -46,7 +46,7 @@ class _Draft:
 
 def _emit(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
     # A plain loop (not ``yield from`` a list) so a stray send() cannot break the stream.
-    for chunk in chunks:
+    for chunk in chunks:  # noqa: UP028
         yield chunk
 
 
@@ -120,7 +120,8 @@ class Turn:
             chunk = {"role": "assistant", "type": "code", "format": draft.message["format"]}
             chunk["content"] = event.text
         elif isinstance(event, CodeEnd):
-            return self._end_code(event, draft, blocks)
+            self._end_code(event, draft, blocks)
+            return None
         else:
             return draft
         draft.parts.append(event.text)
@@ -151,7 +152,6 @@ class Turn:
         message["format"] = event.language or message["format"]
         message["content"] = event.code  # the authoritative parse is what is shown and run
         blocks.append(CodeBlock(message, message["format"], event.code, event.error))
-        return None
 
     # -- running the code --------------------------------------------------------------
 
