@@ -1,0 +1,69 @@
+"""Asking the user before code runs: y (run it), n (decline), e (edit, then run)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["ask_approval", "edit_code", "Decision", "QUESTION"]
+
+Decision = bool | str
+QUESTION = "  Would you like to run this code? (y/n/e to edit) "
+_EXTENSIONS = {"python": ".py", "shell": ".sh", "bash": ".sh", "javascript": ".js", "r": ".r"}
+_EXTENSIONS.update({"ruby": ".rb", "powershell": ".ps1", "applescript": ".applescript"})
+
+
+def edit_code(language: str, code: str) -> str | None:
+    """Open ``code`` in ``$VISUAL`` / ``$EDITOR`` (default ``vi``); return the saved text,
+    or None when the editor failed."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    suffix = _EXTENSIONS.get(language.lower(), ".txt")
+    fd, name = tempfile.mkstemp(prefix="interpreter-edit-", suffix=suffix)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(code)
+        result = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        if result.returncode != 0:
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def ask_approval(
+    language: str,
+    code: str,
+    *,
+    ask: Callable[[str], str] = input,
+    say: Callable[[str], None] = print,
+    show_code: Callable[[str, str], None] | None = None,
+) -> Decision:
+    """Ask until the answer is y, n or e. Returns True (run as shown), False (declined)
+    or the edited code. End of input counts as no."""
+    while True:
+        try:
+            answer = ask(QUESTION).strip().lower()
+        except EOFError:
+            return False
+        if answer in ("y", "yes"):
+            return True
+        if answer in ("n", "no", ""):
+            return False
+        if answer in ("e", "edit"):
+            edited = edit_code(language, code)
+            if edited is None or not edited.strip():
+                say("The editor failed or left the code empty; nothing was changed.")
+                continue
+            if show_code is not None:
+                show_code(language, edited)
+            return edited
+        say("Please answer y (run), n (do not run) or e (edit first).")
+        sys.stdout.flush()

@@ -1,0 +1,183 @@
+"""The ``interpreter`` command.
+
+Exit codes: 0 done, 1 model or provider error, 2 usage error (bad flag, bad profile),
+130 interrupted. Only argparse is imported before the prompt needs more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from .args import NOT_GIVEN, UsageError, parse_args
+
+if TYPE_CHECKING:
+    from ..core.interpreter import OpenInterpreter
+    from .session import TerminalUI
+
+__all__ = ["main", "run"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"interpreter: {message}\n")
+    sys.stderr.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:] if argv is None else argv))
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the command line ``argv``; return the exit code."""
+    try:
+        args = parse_args(argv)
+    except UsageError as err:
+        _error(f"{err} (see interpreter --help)")
+        return EXIT_USAGE
+    if args.version:
+        from .. import __version__
+
+        print(f"interpreter {__version__}")
+        return EXIT_OK
+    try:
+        return _dispatch(args)
+    except UsageError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from ..store.profiles import ProfileError
+
+    if args.profiles or args.local_models:
+        return _open_folders(args)
+    if args.reset_profile != NOT_GIVEN:
+        return _reset_profile(args.reset_profile)
+    try:
+        interp = _interpreter(args)
+    except ProfileError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    if args.server:
+        return _serve(interp)
+    return _chat(interp, args)
+
+
+def _interpreter(args: argparse.Namespace) -> OpenInterpreter:
+    from .settings import build_interpreter
+
+    interp = build_interpreter(args)
+    if args.local:
+        _use_local_server(interp, model_given=args.model is not None)
+    return interp
+
+
+def _use_local_server(interp: OpenInterpreter, *, model_given: bool) -> None:
+    from .local import NO_LOCAL_SERVER, find_local_server
+
+    server = find_local_server()
+    if server is None:
+        raise UsageError(NO_LOCAL_SERVER)
+    interp.llm.api_base = server.api_base
+    if not model_given:
+        if not server.models:
+            raise UsageError(f"{server.name} at {server.api_base} has no model; pull one first")
+        interp.llm.model = server.models[0]
+    print(f"Using {interp.llm.model} on {server.name} ({server.api_base}).")
+
+
+def _open_folders(args: argparse.Namespace) -> int:
+    from ..store.paths import config_dir, profiles_dir
+    from .picker import open_folder
+
+    if args.profiles:
+        open_folder(profiles_dir(), print)
+    if args.local_models:
+        open_folder(config_dir() / "models", print)
+    return EXIT_OK
+
+
+def _reset_profile(name: str) -> int:
+    from ..store.atomic import atomic_write_text
+    from ..store.paths import profiles_dir
+    from ..store.profiles import default_profile_text
+
+    if name not in ("", "default", "default.yaml"):
+        raise UsageError(f"only the default profile can be reset, not {name!r}")
+    path = profiles_dir() / "default.yaml"
+    atomic_write_text(path, default_profile_text())
+    print(f"Reset {path}.")
+    return EXIT_OK
+
+
+def _serve(interp: OpenInterpreter) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("interpreter.server.app") is None:
+        raise UsageError("--server is not available in this version")
+    from ..server import app  # type: ignore[attr-defined, unused-ignore]
+
+    host = os.environ.get("INTERPRETER_HOST", "127.0.0.1")
+    port = int(os.environ.get("INTERPRETER_PORT", "8000"))
+    app.serve(interp, host, port)
+    return EXIT_OK
+
+
+def _read_stdin() -> str:
+    return sys.stdin.read().strip()
+
+
+def _chat(interp: OpenInterpreter, args: argparse.Namespace) -> int:
+    from .display import make_ui
+
+    message: str | None = args.message
+    interactive = sys.stdin.isatty() and not args.stdin and not args.json
+    if not interactive and (args.stdin or message is None):
+        piped = _read_stdin()
+        message = f"{message}\n\n{piped}" if message and piped else (message or piped)
+    ui = make_ui(interp, json_lines=bool(args.json))
+    if args.conversations and not _resume(interp, ui):
+        return EXIT_OK
+    if not interactive:
+        if not message:
+            raise UsageError("no message: give one as words, or on standard input")
+        return _one_shot(interp, message, ui)
+    return _interactive(interp, ui, message)
+
+
+def _resume(interp: OpenInterpreter, ui: TerminalUI) -> bool:
+    from .conversations import choose_conversation
+    from .display import replay
+
+    chosen = choose_conversation(interp, ui.say)
+    if chosen:
+        replay(interp, ui)
+    return chosen
+
+
+def _one_shot(interp: OpenInterpreter, message: str, ui: TerminalUI) -> int:
+    from .display import report
+    from .session import run_turn
+
+    result = run_turn(interp, message, ui)
+    report(result, ui)
+    if result.error:
+        return EXIT_ERROR
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def _interactive(interp: OpenInterpreter, ui: TerminalUI, first: str | None) -> int:
+    from .display import chat_loop, warm_up
+
+    warm_up(interp)
+    if first is None and not interp.messages:
+        ui.say("Type a message, %help for commands, Ctrl-D or exit to quit.")
+    return chat_loop(interp, ui, first)

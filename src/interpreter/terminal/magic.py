@@ -1,0 +1,222 @@
+"""Magic commands typed at the prompt: ``%reset``, ``%undo``, ``%tokens``, ``%% ls``, ...
+
+:func:`parse_magic` splits a line into a command and its argument; :func:`run_magic`
+performs it. Output goes through ``say`` (plain text, never markup) and, for ``%%``,
+through the chunk renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.interpreter import OpenInterpreter
+
+__all__ = ["MagicContext", "parse_magic", "run_magic", "is_magic", "HELP", "full_system_message"]
+
+HELP = """\
+%% <command>         run a shell command (not added to the conversation)
+%reset               start a new conversation
+%undo                remove the last message and everything after it
+%verbose [true|false] show (or stop showing) detailed logs
+%auto_run [true|false] run code without asking (or ask again)
+%tokens [prompt]     tokens the next request would send, and their cost
+%info                settings and system information
+%save_message [path] save the messages as JSON (default messages.json)
+%load_message [path] load messages from JSON (default messages.json)
+%jupyter [path]      export the conversation as a Jupyter notebook
+%markdown [path]     export the conversation as Markdown
+%help                this list
+exit / Ctrl-D        quit; Ctrl-C stops a reply or running code"""
+
+
+@dataclass
+class MagicContext:
+    """What a magic command may use: the interpreter, a printer and a chunk sink."""
+
+    interp: OpenInterpreter
+    say: Callable[[str], None]
+    show_chunk: Callable[[dict[str, Any]], None]
+
+
+def is_magic(line: str) -> bool:
+    return line.lstrip().startswith("%")
+
+
+def parse_magic(line: str) -> tuple[str, str]:
+    """Split: ``"%tokens hi"`` -> ``("tokens", "hi")``, ``"%% ls"`` -> ``("%", "ls")``."""
+    text = line.strip()[1:]
+    if text.startswith("%"):
+        return "%", text[1:].strip()
+    name, _, arg = text.partition(" ")
+    return name.strip().lower(), arg.strip()
+
+
+def _parse_bool(arg: str, current: bool) -> bool | None:
+    if not arg:
+        return not current
+    return {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}.get(
+        arg.lower()
+    )
+
+
+def _toggle(ctx: MagicContext, arg: str, attr: str) -> None:
+    value = _parse_bool(arg, bool(getattr(ctx.interp, attr)))
+    if value is None:
+        ctx.say(f"Usage: %{attr} [true|false]")
+        return
+    setattr(ctx.interp, attr, value)
+    ctx.say(f"{attr} is now {'on' if value else 'off'}.")
+
+
+def _reset(ctx: MagicContext, arg: str) -> None:
+    ctx.interp.reset()
+    ctx.say("The conversation was reset.")
+
+
+def _undo(ctx: MagicContext, arg: str) -> None:
+    messages = ctx.interp.messages
+    last_user = next(
+        (i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "user"), None
+    )
+    if last_user is None:
+        ctx.say("Nothing to undo.")
+        return
+    removed = len(messages) - last_user
+    text = str(messages[last_user].get("content", ""))
+    del messages[last_user:]
+    ctx.say(f"Removed {removed} message(s), from your message: {text[:60]!r}")
+
+
+def full_system_message(interp: OpenInterpreter) -> str:
+    """The system message as sent: the base message plus the custom instructions."""
+    parts = [str(interp.system_message).strip()]
+    if str(interp.custom_instructions).strip():
+        parts.append(str(interp.custom_instructions).strip())
+    return "\n\n".join(parts)
+
+
+def _cost_text(model: str, tokens: int) -> str:
+    try:
+        from ..llm.cost import cost_of  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return "cost unknown"
+    cost = cost_of(model, tokens, 0)
+    return "cost unknown for this model" if cost is None else f"about ${cost:.4f} to send"
+
+
+def _tokens(ctx: MagicContext, arg: str) -> None:
+    interp = ctx.interp
+    messages = list(interp.messages)
+    if arg:
+        messages.append({"role": "user", "type": "message", "content": arg})
+    try:
+        count = interp.llm.count_tokens(messages, system_message=full_system_message(interp))
+    except Exception as err:  # a count is informative only; say why it failed
+        ctx.say(f"Could not count tokens: {err}")
+        return
+    window = interp.llm.context_window
+    share = f" ({count / window:.1%} of the {window}-token context window)" if window else ""
+    what = "messages, system message and your prompt" if arg else "messages and system message"
+    ctx.say(f"{count} tokens in the {what}{share}; {_cost_text(interp.llm.model, count)}.")
+
+
+def _info(ctx: MagicContext, arg: str) -> None:
+    from .. import __version__
+
+    interp, llm = ctx.interp, ctx.interp.llm
+    rows = [
+        ("interpreter", __version__),
+        ("python", sys.version.split()[0]),
+        ("system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
+        ("model", llm.model),
+        ("api_base", llm.api_base or "(provider default)"),
+        ("api_key", "set" if llm.api_key else "not set"),
+        ("context_window", llm.context_window),
+        ("max_tokens", llm.max_tokens),
+        ("max_budget", llm.max_budget),
+        ("auto_run", interp.auto_run),
+        ("safe_mode", interp.safe_mode),
+        ("offline", interp.offline),
+        ("verbose", interp.verbose),
+        ("loop", interp.loop),
+        ("max_output", interp.max_output),
+        ("messages", len(interp.messages)),
+        ("conversation", interp.conversation_filename or "(not saved yet)"),
+        ("languages", ", ".join(interp.computer.language_names())),
+    ]
+    ctx.say("\n".join(f"{name:<15} {value}" for name, value in rows))
+
+
+def _save(ctx: MagicContext, arg: str) -> None:
+    path = Path(arg or "messages.json").expanduser()
+    path.write_text(json.dumps(ctx.interp.messages, indent=2), encoding="utf-8")
+    ctx.say(f"Saved {len(ctx.interp.messages)} message(s) to {path}.")
+
+
+def _load(ctx: MagicContext, arg: str) -> None:
+    from ..core.lmc import MessageError, normalize_all
+
+    path = Path(arg or "messages.json").expanduser()
+    try:
+        messages = normalize_all(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, MessageError) as err:
+        ctx.say(f"Could not load {path}: {err}")
+        return
+    ctx.interp.messages = messages
+    ctx.say(f"Loaded {len(messages)} message(s) from {path}.")
+
+
+def _export(ctx: MagicContext, arg: str, suffix: str) -> None:
+    from .export import to_markdown, to_notebook
+
+    name = ctx.interp.conversation_filename or "conversation.json"
+    path = Path(arg or Path(name).with_suffix(suffix).name).expanduser()
+    text = (
+        to_notebook(ctx.interp.messages) if suffix == ".ipynb" else to_markdown(ctx.interp.messages)
+    )
+    path.write_text(text, encoding="utf-8")
+    ctx.say(f"Exported the conversation to {path}.")
+
+
+def _shell(ctx: MagicContext, arg: str) -> None:
+    if not arg:
+        ctx.say("Usage: %% <shell command>")
+        return
+    for chunk in ctx.interp.computer.stream("shell", arg):
+        ctx.show_chunk(chunk)
+
+
+_COMMANDS: dict[str, Callable[[MagicContext, str], None]] = {
+    "%": _shell,
+    "help": lambda ctx, arg: ctx.say(HELP),
+    "verbose": lambda ctx, arg: _toggle(ctx, arg, "verbose"),
+    "auto_run": lambda ctx, arg: _toggle(ctx, arg, "auto_run"),
+    "reset": _reset,
+    "undo": _undo,
+    "tokens": _tokens,
+    "info": _info,
+    "save_message": _save,
+    "load_message": _load,
+    "jupyter": lambda ctx, arg: _export(ctx, arg, ".ipynb"),
+    "markdown": lambda ctx, arg: _export(ctx, arg, ".md"),
+}
+
+
+def run_magic(ctx: MagicContext, line: str) -> None:
+    """Perform the magic command in ``line`` (unknown ones are reported, not raised)."""
+    name, arg = parse_magic(line)
+    command = _COMMANDS.get(name)
+    if command is None:
+        ctx.say(f"Unknown command %{name}. Type %help for the list.")
+        return
+    try:
+        command(ctx, arg)
+    except OSError as err:
+        ctx.say(f"%{name} failed: {err}")

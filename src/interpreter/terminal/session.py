@@ -1,0 +1,157 @@
+"""One turn in the terminal: drive ``chat(stream=True)``, render it, ask before code runs.
+
+Ctrl-C during a turn asks the interpreter to stop (the running code is interrupted and
+the reply ends); the conversation so far is kept. A second Ctrl-C abandons the turn.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from .approve import Decision, ask_approval
+from .render import ChunkRenderer
+
+if TYPE_CHECKING:
+    from ..core.interpreter import OpenInterpreter
+
+__all__ = ["TurnResult", "TerminalUI", "run_turn", "DECLINED_HINT"]
+
+DECLINED_HINT = "Code was not run: there is no terminal to ask for approval. Use -y to allow it."
+
+
+@dataclass
+class TurnResult:
+    """How a turn ended: ``error`` is a one-line model error; ``interrupted`` by Ctrl-C."""
+
+    error: str | None = None
+    interrupted: bool = False
+    declined: int = 0
+
+
+@dataclass
+class TerminalUI:
+    """The pieces a turn talks to: a renderer, a printer and an approval policy."""
+
+    renderer: ChunkRenderer
+    say: Callable[[str], None]
+    show_code: Callable[[str, str], None] | None = None
+    can_ask: bool = True
+    json_lines: bool = False
+    ask: Callable[[str], str] = field(default=input)
+
+
+class _CtrlC:
+    """Ctrl-C while a turn runs: the first stops the interpreter, the second raises."""
+
+    def __init__(self, interp: OpenInterpreter) -> None:
+        self.interp = interp
+        self.count = 0
+        self._old: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        if _main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count > 1:
+            raise KeyboardInterrupt
+        self.interp.stop()
+
+    def paused(self) -> _Paused:
+        return _Paused(self)
+
+
+class _Paused:
+    """Default Ctrl-C behaviour (KeyboardInterrupt) while the user is asked something."""
+
+    def __init__(self, owner: _CtrlC) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        if self.owner._old is not None:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owner._old is not None:
+            signal.signal(signal.SIGINT, self.owner._handle)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> Decision:
+    content = chunk.get("content") or {}
+    language, code = str(content.get("format", "")), str(content.get("content", ""))
+    if not ui.can_ask:
+        result.declined += 1
+        ui.say(DECLINED_HINT)
+        return False
+    try:
+        with ctrl_c.paused():
+            return ask_approval(language, code, ask=ui.ask, say=ui.say, show_code=ui.show_code)
+    except KeyboardInterrupt:
+        ctrl_c.count += 1
+        ctrl_c.interp.stop()
+        return False
+
+
+def _show(chunk: dict[str, Any], ui: TerminalUI) -> None:
+    if ui.json_lines:
+        sys.stdout.write(json.dumps(chunk) + "\n")
+        sys.stdout.flush()
+    else:
+        ui.renderer.feed(chunk)
+
+
+def _drive(
+    stream: Generator[dict[str, Any], Any, None],
+    ui: TerminalUI,
+    ctrl_c: _CtrlC,
+    result: TurnResult,
+) -> None:
+    decision: Decision | None = None
+    while True:
+        chunk = stream.send(decision)
+        decision = None
+        _show(chunk, ui)
+        if chunk.get("type") == "confirmation":
+            ui.renderer.pause()
+            decision = _decide(chunk, ui, ctrl_c, result)
+
+
+def run_turn(interp: OpenInterpreter, message: Any, ui: TerminalUI) -> TurnResult:
+    """Send ``message`` (None: continue the conversation) and show the reply until the
+    task is done, declined, interrupted or fails."""
+    from ..llm.errors import ModelError
+
+    result = TurnResult()
+    stream = interp.chat(message, display=False, stream=True)
+    with _CtrlC(interp) as ctrl_c:
+        try:
+            _drive(stream, ui, ctrl_c, result)
+        except StopIteration:
+            pass
+        except ModelError as err:
+            result.error = str(err) or type(err).__name__
+        except KeyboardInterrupt:
+            stream.close()
+        finally:
+            ui.renderer.close()
+        result.interrupted = ctrl_c.count > 0
+    return result
