@@ -1,18 +1,49 @@
 """``interpreter.llm``: the model settings (Open Interpreter's names) and the one entry point.
 
-SKELETON written by the core; the llm helper owns this file and fills it in, keeping
-the attribute names and the ``stream`` / ``count_tokens`` signatures.
+``Llm.stream`` converts LMC messages to the wire format, fits them to the context window,
+checks the budget, sends them to the provider the model string names (see
+``providers.py``) and yields the reply as events (``events.py``), ending with ``Usage``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from ..core.lmc import Message
-from .events import Event
+from .errors import BudgetExceeded
+from .events import CodeEnd, Event, TextDelta, Usage
+from .providers import (
+    Route,
+    choose_route,
+    default_context_window,
+    default_supports_functions,
+    default_supports_vision,
+)
+from .retry import RetryPolicy
+from .wire import (
+    CODE_OUTPUT_TEMPLATE,
+    EMPTY_CODE_OUTPUT_TEMPLATE,
+    Piece,
+    TextPiece,
+    ToolPiece,
+    UsagePiece,
+    WireMessage,
+    WireOptions,
+    to_openai,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .fences import FenceParser
+    from .tools import ToolCallDecoder
 
 
 class Llm:
+    """The model settings and the client that talks to the model."""
+
     def __init__(self) -> None:
         self.model: str = "gpt-4o"
         self.temperature: float = 0.0
@@ -27,12 +58,207 @@ class Llm:
         self.offline: bool = False
         self.max_retries: int = 4
         self.request_timeout: float = 600.0
+        self.code_output_template: str = CODE_OUTPUT_TEMPLATE
+        self.empty_code_output_template: str = EMPTY_CODE_OUTPUT_TEMPLATE
+        self.total_cost: float = 0.0
+        self.total_prompt_tokens: int = 0
+        self.total_completion_tokens: int = 0
+        self._clients: dict[bool, httpx.Client] = {}
+
+    # -- public ------------------------------------------------------------------------
 
     def stream(
         self, messages: list[Message], *, system_message: str, languages: Sequence[str]
     ) -> Iterator[Event]:
         """Send ``messages`` (LMC, no system message) and yield the reply as events."""
-        raise NotImplementedError
+        route = self.route()
+        functions = self._functions(route)
+        wire = self._fitted(self._wire(messages, system_message, route, functions))
+        self._check_budget(wire)
+        tools: list[dict[str, Any]] = []
+        if functions:
+            from .tools import execute_tool_schema
+
+            tools = [execute_tool_schema(languages)]
+        pieces = self._send(route, wire, tools)
+        yield from self._events(pieces, wire, languages, functions)
 
     def count_tokens(self, messages: list[Message], *, system_message: str) -> int:
-        raise NotImplementedError
+        """Tokens of the request these messages would make (before fitting)."""
+        from .tokens import count_tokens
+
+        route = self.route()
+        wire = self._wire(messages, system_message, route, self._functions(route))
+        return count_tokens(wire, self.model)
+
+    def route(self) -> Route:
+        """Where requests go (raises NoModelConfigured when a needed key is missing)."""
+        return choose_route(self.model, api_base=self.api_base, api_key=self.api_key)
+
+    def reset_usage(self) -> None:
+        """Forget the tokens and cost spent so far."""
+        self.total_cost = 0.0
+        self.total_prompt_tokens = 0
+        self.total_completion_tokens = 0
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    # -- request -----------------------------------------------------------------------
+
+    def _functions(self, route: Route) -> bool:
+        if self.supports_functions is not None:
+            return self.supports_functions
+        return default_supports_functions(route)
+
+    def _vision(self, route: Route) -> bool:
+        if self.supports_vision is not None:
+            return self.supports_vision
+        return default_supports_vision(route)
+
+    def _wire(
+        self, messages: list[Message], system_message: str, route: Route, functions: bool
+    ) -> list[WireMessage]:
+        options = WireOptions(
+            functions=functions,
+            vision=self._vision(route),
+            code_output_template=self.code_output_template,
+            empty_code_output_template=self.empty_code_output_template,
+        )
+        return to_openai(messages, system_message, options)
+
+    def _fitted(self, wire: list[WireMessage]) -> list[WireMessage]:
+        from .tokens import fit_to_context
+
+        window = self.context_window or default_context_window(self.model)
+        return fit_to_context(
+            wire, model=self.model, context_window=window, max_tokens=self.max_tokens
+        )
+
+    def _check_budget(self, wire: list[WireMessage]) -> None:
+        if self.max_budget is None:
+            return
+        from .cost import cost_of
+        from .tokens import count_tokens
+
+        estimate = cost_of(self.model, count_tokens(wire, self.model), 0) or 0.0
+        if self.total_cost + estimate > self.max_budget:
+            raise BudgetExceeded(
+                f"max_budget of ${self.max_budget:.4f} reached: ${self.total_cost:.4f} spent, "
+                f"the next request costs about ${estimate:.4f}; raise --max_budget "
+                "(interpreter.llm.max_budget) to go on."
+            )
+
+    def _client(self, route: Route) -> httpx.Client:
+        import httpx
+
+        trust_env = not route.local  # no proxy between us and a local server
+        client = self._clients.get(trust_env)
+        if client is None:
+            timeout = httpx.Timeout(self.request_timeout, connect=min(10.0, self.request_timeout))
+            client = httpx.Client(timeout=timeout, trust_env=trust_env)
+            self._clients[trust_env] = client
+        return client
+
+    def _send(
+        self, route: Route, wire: list[WireMessage], tools: list[dict[str, Any]]
+    ) -> Iterator[Piece]:
+        policy = RetryPolicy(max_retries=self.max_retries)
+        settings: dict[str, Any] = {"tools": tools, "temperature": self.temperature}
+        settings["max_tokens"] = self.max_tokens
+        if route.kind == "anthropic":
+            from .anthropic import messages_body, stream_messages
+
+            body = messages_body(route, wire, **settings)
+            return stream_messages(self._client(route), route, body, policy)
+        if route.kind == "openai":
+            from .openai_compat import chat_body, stream_chat
+
+            body = chat_body(route, wire, **settings)
+            return stream_chat(self._client(route), route, body, policy)
+        from .litellm_route import stream_litellm
+
+        return stream_litellm(route, wire, **settings, timeout=self.request_timeout, policy=policy)
+
+    # -- reply -------------------------------------------------------------------------
+
+    def _events(
+        self,
+        pieces: Iterator[Piece],
+        wire: list[WireMessage],
+        languages: Sequence[str],
+        functions: bool,
+    ) -> Iterator[Event]:
+        reply = _Reply(languages, functions)
+        for piece in pieces:
+            yield from reply.feed(piece)
+        yield from reply.close()
+        yield self._usage(reply, wire)
+
+    def _usage(self, reply: _Reply, wire: list[WireMessage]) -> Usage:
+        from .cost import cost_of
+
+        if reply.usage is not None:
+            prompt, completion = reply.usage.prompt_tokens, reply.usage.completion_tokens
+        else:
+            from .tokens import count_tokens
+
+            prompt = count_tokens(wire, self.model)
+            completion = count_tokens([{"role": "assistant", "content": reply.text()}], self.model)
+        cost = cost_of(self.model, prompt, completion)
+        self.total_prompt_tokens += prompt
+        self.total_completion_tokens += completion
+        self.total_cost += cost or 0.0
+        return Usage(prompt, completion, cost)
+
+
+class _Reply:
+    """Turns provider pieces into events: tool calls through ToolCallDecoder, text of
+    text-only models through FenceParser. Nothing is closed unless the stream completed."""
+
+    def __init__(self, languages: Sequence[str], functions: bool) -> None:
+        self.languages = languages
+        self.fences: FenceParser | None = None
+        if not functions:
+            from .fences import FenceParser
+
+            self.fences = FenceParser()
+        self.decoder: ToolCallDecoder | None = None
+        self.index: int | None = None
+        self.call_id: str | None = None
+        self.usage: UsagePiece | None = None
+        self.parts: list[str] = []
+
+    def feed(self, piece: Piece) -> list[Event]:
+        if isinstance(piece, TextPiece):
+            self.parts.append(piece.text)
+            return self.fences.feed(piece.text) if self.fences else [TextDelta(piece.text)]
+        if isinstance(piece, ToolPiece):
+            self.parts.append(piece.arguments)
+            events = self._end_call() if piece.index != self.index else []
+            if self.decoder is None:
+                from .tools import ToolCallDecoder
+
+                self.decoder = ToolCallDecoder(self.languages)
+                self.index, self.call_id = piece.index, piece.call_id
+            self.call_id = self.call_id or piece.call_id
+            return events + self.decoder.feed(piece.arguments)
+        self.usage = piece
+        return []
+
+    def close(self) -> list[Event]:
+        events = self.fences.close() if self.fences else []
+        return events + self._end_call()
+
+    def _end_call(self) -> list[Event]:
+        if self.decoder is None:
+            return []
+        events = self.decoder.close()
+        self.decoder, self.index = None, None
+        return [replace(e, call_id=self.call_id) if isinstance(e, CodeEnd) else e for e in events]
+
+    def text(self) -> str:
+        return "".join(self.parts)

@@ -460,6 +460,13 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.owner = owner
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up is normal here; anything else is printed as usual."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 Responder = Callable[[dict[str, Any]], Reply]
 
