@@ -23,6 +23,11 @@ class Language(ABC):
     name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     file_extension: ClassVar[str] = ""
+    #: True when ``run`` caps its own console output at ``max_output_bytes`` (and says
+    #: how much it dropped); otherwise the Computer caps the stream it yields.
+    caps_output: ClassVar[bool] = False
+    #: The most console output bytes one run forwards (set by the Computer before a run).
+    max_output_bytes: int | None = None
 
     @abstractmethod
     def run(self, code: str) -> Iterator[Chunk]: ...

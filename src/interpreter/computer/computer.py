@@ -1,0 +1,179 @@
+"""The Computer: runs code in one of its languages and streams LMC chunks back."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from ..core.lmc import Chunk
+from .base import Language
+from .languages import Python, Shell
+from .languages.output import OutputCap, is_output, output
+
+DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
+
+
+class UnknownLanguage(ValueError):
+    """Code in a language the Computer has no runtime for."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(f"language {language} is not supported")
+        self.language = language
+
+
+class Computer:
+    """Where approved code runs.
+
+    ``languages`` lists the Language classes on offer (append your own subclass to add
+    one). Each language starts on first use and keeps its state between runs; ``bash``
+    and ``shell`` (or ``py`` and ``python``) name the same runtime. ``timeout`` (seconds,
+    or None) interrupts a run that takes longer, keeping the state. Console output over
+    ``max_output_bytes`` per run is dropped as it streams (the program keeps running)
+    and one notice line says how much was dropped.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        max_output_bytes: int | None = DEFAULT_MAX_OUTPUT_BYTES,
+    ) -> None:
+        self.languages: list[type[Language]] = [Python, Shell]
+        self.timeout = timeout
+        self.max_output_bytes = max_output_bytes
+        self._instances: dict[type[Language], Language] = {}
+        self._running: set[Language] = set()
+        self._lock = threading.Lock()
+
+    # ---- languages -------------------------------------------------------------------
+
+    def get_language(self, name: str) -> type[Language] | None:
+        """The Language class called ``name`` (or one of its aliases), case-insensitive."""
+        wanted = name.strip().lower()
+        for cls in self.languages:
+            names = (cls.name, *cls.aliases)
+            if wanted in (n.lower() for n in names):
+                return cls
+        return None
+
+    def language_names(self) -> list[str]:
+        """The names of the languages on offer, lower-cased."""
+        return [cls.name.lower() for cls in self.languages]
+
+    def _instance(self, language: str) -> Language:
+        cls = self.get_language(language)
+        if cls is None:
+            raise UnknownLanguage(language)
+        with self._lock:
+            if cls not in self._instances:
+                self._instances[cls] = cls()
+            return self._instances[cls]
+
+    # ---- running ---------------------------------------------------------------------
+
+    def stream(self, language: str, code: str) -> Iterator[Chunk]:
+        """Run ``code`` and yield its chunks (with ``"role": "computer"``) as they come.
+
+        Raises UnknownLanguage at once (not on first ``next``) for an unknown language.
+        """
+        runtime = self._instance(language)
+        return self._stream(runtime, code)
+
+    def _stream(self, runtime: Language, code: str) -> Iterator[Chunk]:
+        runtime.max_output_bytes = self.max_output_bytes
+        chunks = runtime.run(code)
+        if not runtime.caps_output:
+            chunks = OutputCap(self.max_output_bytes).wrap(chunks)
+        timer = self._start_timer(runtime)
+        with self._lock:
+            self._running.add(runtime)
+        try:
+            for chunk in chunks:
+                yield {"role": "computer", **chunk}
+        finally:
+            with self._lock:
+                self._running.discard(runtime)
+            if timer is not None:
+                timer.cancel()
+        if timer is not None and timer.fired:
+            yield {
+                "role": "computer",
+                **output(f"\nExecution timed out after {self.timeout:g} s\n"),
+            }
+
+    def _start_timer(self, runtime: Language) -> _Timeout | None:
+        if self.timeout is None:
+            return None
+        timer = _Timeout(self.timeout, runtime)
+        timer.start()
+        return timer
+
+    def run(self, language: str, code: str, stream: bool = False, display: bool = False) -> Any:
+        """Run code; the merged output chunks, or their generator with ``stream=True``.
+
+        ``display=True`` prints console output to stdout as it arrives.
+        """
+        chunks = self.stream(language, code)
+        if display:
+            chunks = _displayed(chunks)
+        if stream:
+            return chunks
+        return _merged(chunks)
+
+    def interrupt(self) -> None:
+        """Stop the code running now (from any thread); the state is kept."""
+        with self._lock:
+            running = list(self._running)
+        for runtime in running:
+            runtime.interrupt()
+
+    def terminate(self) -> None:
+        """Stop every process; a later run starts afresh."""
+        with self._lock:
+            instances = list(self._instances.values())
+            self._instances.clear()
+        for runtime in instances:
+            runtime.terminate()
+
+
+class _Timeout:
+    """Interrupts a runtime after ``seconds`` unless cancelled."""
+
+    def __init__(self, seconds: float, runtime: Language) -> None:
+        self.fired = False
+        self._runtime = runtime
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        self.fired = True
+        self._runtime.interrupt()
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _displayed(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    for chunk in chunks:
+        if is_output(chunk):
+            sys.stdout.write(str(chunk["content"]))
+            sys.stdout.flush()
+        yield chunk
+
+
+def _merged(chunks: Iterator[Chunk]) -> list[Chunk]:
+    """The chunks without active lines, consecutive console outputs joined."""
+    merged: list[Chunk] = []
+    for chunk in chunks:
+        if chunk.get("format") == "active_line":
+            continue
+        if merged and is_output(chunk) and is_output(merged[-1]):
+            merged[-1] = {**merged[-1], "content": merged[-1]["content"] + chunk["content"]}
+        else:
+            merged.append(dict(chunk))
+    return merged
