@@ -1,0 +1,124 @@
+"""Server settings: from ``serve()``'s arguments, the environment and the operator's interpreter.
+
+Environment: ``INTERPRETER_HOST``, ``INTERPRETER_PORT``, ``INTERPRETER_API_KEY`` (the
+token), ``INTERPRETER_MAX_SESSIONS``, ``INTERPRETER_ALLOWED_ORIGINS`` and
+``INTERPRETER_ALLOWED_HOSTS`` (comma-separated). Without a configured token one is
+generated, but only for a loopback address: exposing the server needs an explicit token.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .security import is_loopback
+
+if TYPE_CHECKING:
+    from ..core.interpreter import OpenInterpreter
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+SETTINGS_COPIED = (
+    "auto_run", "offline", "verbose", "debug", "max_output", "safe_mode", "loop",
+    "loop_message", "loop_breakers", "conversation_history", "conversation_history_path",
+    "custom_instructions", "system_message", "user_message_template", "highlight_active_line",
+    "plain_text_display", "disable_telemetry",
+)  # fmt: skip
+LLM_COPIED = (
+    "model", "temperature", "supports_functions", "supports_vision", "context_window",
+    "max_tokens", "api_base", "api_key", "api_version", "max_budget", "offline",
+    "max_retries", "request_timeout", "code_output_template", "empty_code_output_template",
+)  # fmt: skip
+COMPUTER_COPIED = ("timeout", "max_output_bytes")
+
+
+class ConfigError(Exception):
+    """A server configuration that must not start (one-line message)."""
+
+
+@dataclass
+class ServerSettings:
+    """Everything ``create_app`` needs. ``make_interpreter`` builds each session's interpreter."""
+
+    make_interpreter: Callable[[], OpenInterpreter]
+    token: str
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    auto_run: bool = False
+    max_sessions: int = 32
+    idle_timeout: float = 1800.0
+    allowed_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    token_generated: bool = field(default=False, compare=False)
+
+
+def clone_interpreter(interp: OpenInterpreter) -> OpenInterpreter:
+    """A fresh interpreter with ``interp``'s settings (no messages, no processes)."""
+    from ..core.interpreter import OpenInterpreter
+
+    new = OpenInterpreter(load_profile=False)
+    for name in SETTINGS_COPIED:
+        if hasattr(interp, name):
+            value = getattr(interp, name)
+            setattr(new, name, list(value) if isinstance(value, list) else value)
+    for name in LLM_COPIED:
+        if hasattr(interp.llm, name):
+            setattr(new.llm, name, getattr(interp.llm, name))
+    for name in COMPUTER_COPIED:
+        if hasattr(interp.computer, name):
+            setattr(new.computer, name, getattr(interp.computer, name))
+    new.computer.languages = list(interp.computer.languages)
+    return new
+
+
+def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _list_env(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
+
+
+def settings_for(
+    interp: OpenInterpreter,
+    host: str | None = None,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ServerSettings:
+    """The settings ``serve()`` uses; raises ``ConfigError`` for an unsafe or bad setup."""
+    env = os.environ if env is None else env
+    host = host or env.get("INTERPRETER_HOST", "").strip() or DEFAULT_HOST
+    port = port if port is not None else _int_env(env, "INTERPRETER_PORT", DEFAULT_PORT)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range (0-65535)")
+    token = env.get("INTERPRETER_API_KEY", "").strip()
+    generated = not token
+    if generated and not is_loopback(host):
+        raise ConfigError(
+            f"refusing to listen on {host} without a token: set INTERPRETER_API_KEY "
+            "(or use --host 127.0.0.1)"
+        )
+    max_sessions = _int_env(env, "INTERPRETER_MAX_SESSIONS", 32)
+    if max_sessions < 1:
+        raise ConfigError("INTERPRETER_MAX_SESSIONS must be at least 1")
+    return ServerSettings(
+        make_interpreter=lambda: clone_interpreter(interp),
+        token=token or secrets.token_urlsafe(32),
+        host=host,
+        port=port,
+        auto_run=bool(interp.auto_run),
+        max_sessions=max_sessions,
+        allowed_origins=_list_env(env, "INTERPRETER_ALLOWED_ORIGINS"),
+        allowed_hosts=_list_env(env, "INTERPRETER_ALLOWED_HOSTS"),
+        token_generated=generated,
+    )

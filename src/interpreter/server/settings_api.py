@@ -1,0 +1,167 @@
+"""What ``/settings`` may read and change, by allow-list.
+
+Clients may tune the conversation (instructions, model name, limits, messages). They may
+not touch what keeps the operator safe: auto-run (it can only be switched off), safe
+mode, where and with which key the model is reached, the budget, the computer, and where
+conversations are written. The API key is never returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.interpreter import OpenInterpreter
+
+Check = Callable[[Any], bool]
+
+
+def _is(*types: type) -> Check:
+    def check(value: Any) -> bool:
+        if isinstance(value, bool) and bool not in types:
+            return False
+        return isinstance(value, types)
+
+    return check
+
+
+def _optional(check: Check) -> Check:
+    return lambda value: value is None or check(value)
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _messages(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(m, dict) for m in value)
+
+
+WRITABLE: dict[str, Check] = {
+    "custom_instructions": _is(str),
+    "system_message": _is(str),
+    "user_message_template": _is(str),
+    "max_output": _is(int),
+    "loop": _is(bool),
+    "loop_message": _is(str),
+    "loop_breakers": _str_list,
+    "verbose": _is(bool),
+    "highlight_active_line": _is(bool),
+    "plain_text_display": _is(bool),
+    "messages": _messages,
+}
+LLM_WRITABLE: dict[str, Check] = {
+    "model": _is(str),
+    "temperature": _is(int, float),
+    "context_window": _optional(_is(int)),
+    "max_tokens": _optional(_is(int)),
+    "supports_functions": _optional(_is(bool)),
+    "supports_vision": _optional(_is(bool)),
+}
+READ_ONLY = ("auto_run", "safe_mode", "offline", "conversation_history")
+LLM_READ_ONLY = ("api_base", "api_version", "max_budget")
+PROTECTED = frozenset(
+    {"auto_run", "safe_mode", "offline", "computer", "approval_callback", "disable_telemetry"}
+    | {"conversation_history", "conversation_history_path", "conversation_filename", "debug"}
+)
+
+
+class SettingsError(Exception):
+    """A refused settings change: ``status`` is 400, 403 or 404."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _protected(name: str) -> SettingsError:
+    return SettingsError(403, f"the setting {name!r} cannot be changed through the server (safety)")
+
+
+def _check_llm(interp: OpenInterpreter, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise SettingsError(400, "'llm' must be an object of model settings")
+    for key, sub in value.items():
+        check = LLM_WRITABLE.get(key)
+        if check is None:
+            if hasattr(interp.llm, key):
+                raise _protected(f"llm.{key}")
+            raise SettingsError(404, f"unknown setting 'llm.{key}'")
+        if not check(sub):
+            raise SettingsError(400, f"invalid value for 'llm.{key}': {sub!r}")
+
+
+def _check(interp: OpenInterpreter, key: str, value: Any) -> None:
+    if key == "llm":
+        _check_llm(interp, value)
+    elif key == "auto_run" and value is False:
+        return  # switching auto-run off is always allowed
+    elif key in WRITABLE:
+        if not WRITABLE[key](value):
+            raise SettingsError(400, f"invalid value for {key!r}")
+    elif key in PROTECTED or hasattr(interp, key):
+        raise _protected(key)
+    else:
+        raise SettingsError(404, f"unknown setting {key!r}")
+
+
+def validate_settings(interp: OpenInterpreter, payload: Any) -> None:
+    """Raises ``SettingsError`` unless every change in ``payload`` is allowed."""
+    if not isinstance(payload, dict):
+        raise SettingsError(400, "settings must be a JSON object")
+    for key, value in payload.items():
+        _check(interp, str(key), value)
+
+
+def apply_settings(interp: OpenInterpreter, payload: dict[str, Any]) -> None:
+    """Validates, then applies all of ``payload`` (nothing is applied on error)."""
+    from ..core.lmc import MessageError, normalize_all
+
+    validate_settings(interp, payload)
+    for key, value in payload.items():
+        if key == "llm":
+            for sub, sub_value in value.items():
+                setattr(interp.llm, sub, sub_value)
+        elif key == "messages":
+            try:
+                interp.messages = normalize_all(value)
+            except MessageError as err:
+                raise SettingsError(400, f"invalid messages: {err}") from err
+        else:
+            setattr(interp, key, value)
+
+
+def llm_view(interp: OpenInterpreter) -> dict[str, Any]:
+    names = [*LLM_WRITABLE, *LLM_READ_ONLY]
+    view = {name: getattr(interp.llm, name, None) for name in names}
+    view["api_key_set"] = bool(interp.llm.api_key)
+    return view
+
+
+def settings_view(interp: OpenInterpreter) -> dict[str, Any]:
+    """The readable settings (never the API key, nor the messages)."""
+    view = {name: getattr(interp, name, None) for name in WRITABLE if name != "messages"}
+    view.update({name: getattr(interp, name, None) for name in READ_ONLY})
+    view["llm"] = llm_view(interp)
+    return view
+
+
+def read_setting(interp: OpenInterpreter, name: str) -> Any:
+    """One readable setting (``llm`` and ``messages`` included); raises ``SettingsError``."""
+    if name == "messages":
+        return interp.messages
+    if name in ("api_key", "llm.api_key"):
+        raise SettingsError(403, "the API key is never returned")
+    if name.startswith("llm."):
+        view = llm_view(interp)
+        if name[4:] in view:
+            return view[name[4:]]
+        raise SettingsError(404, f"unknown setting {name!r}")
+    view = settings_view(interp)
+    if name in view:
+        return view[name]
+    if hasattr(interp, name):
+        raise SettingsError(403, f"the setting {name!r} is not readable through the server")
+    raise SettingsError(404, f"unknown setting {name!r}")
