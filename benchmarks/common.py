@@ -144,6 +144,7 @@ class Options:
     no_peer: bool = False  # run our side only
     markdown: bool = False
     timeout: float = 120.0  # cap on one peer run
+    profile: bool = False  # profile our workers and print where the time goes
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -155,9 +156,16 @@ def parse_options(argv: Sequence[str] | None = None, description: str = "") -> O
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--timeout", type=float, default=120.0, help="cap on one peer run (s)")
+    parser.add_argument("--profile", action="store_true", help="profile our side (cProfile)")
     ns = parser.parse_args(argv)
     no_peer = ns.no_peer or os.environ.get("BENCH_NO_PEER") == "1"
-    return Options(quick=ns.quick, no_peer=no_peer, markdown=ns.markdown, timeout=ns.timeout)
+    return Options(
+        quick=ns.quick,
+        no_peer=no_peer,
+        markdown=ns.markdown,
+        timeout=ns.timeout,
+        profile=ns.profile,
+    )
 
 
 def main_for(collect: Callable[[Options], list[Row]], description: str) -> int:
@@ -274,13 +282,17 @@ def run_worker(
     if python is None:
         return Measure.failed("skipped")
     cmd = [python, str(HERE / script), "--worker", side, *args]
+    env = worker_env(side)
+    profile = tempfile.mktemp(suffix=".prof") if opts.profile and side == OURS else None
+    if profile:
+        env["BENCH_PROFILE"] = profile
     started = time.perf_counter()
     try:
-        done = subprocess.run(
-            cmd, env=worker_env(side), capture_output=True, text=True, timeout=timeout
-        )
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return Measure.timeout(time.perf_counter() - started)
+    if profile and os.path.exists(profile):
+        print_profile(profile, script)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(RESULT_MARK):
             result: dict[str, Any] = json.loads(line[len(RESULT_MARK) :])
@@ -340,10 +352,30 @@ def make_interpreter(side: str, url: str) -> Any:
     return peer
 
 
+def print_profile(path: str, title: str, top: int = 25) -> None:
+    """The functions with the most cumulative time in a worker's profile."""
+    import pstats
+
+    print(f"\n--- profile of our side: {title} (cumulative, top {top}) ---")
+    pstats.Stats(path, stream=sys.stdout).sort_stats("cumulative").print_stats(top)
+    os.unlink(path)
+
+
 def guarded(work: Callable[[], dict[str, Any]]) -> None:
-    """Run a worker body and emit its result, or the error it raised."""
+    """Run a worker body and emit its result, or the error it raised.
+
+    With BENCH_PROFILE set, the body runs under cProfile and its stats go to that file.
+    """
+    profile_path = os.environ.get("BENCH_PROFILE")
     try:
-        result = work()
+        if profile_path:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(work)
+            profiler.dump_stats(profile_path)
+        else:
+            result = work()
     except Exception as err:  # reported to the driver as the figure's note
         import traceback
 
