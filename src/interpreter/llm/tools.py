@@ -21,8 +21,16 @@ from .events import CodeDelta, CodeEnd, CodeStart, Event
 
 DEFAULT_LANGUAGE = "python"
 
-_SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r"}
-_SIMPLE_ESCAPES["t"] = "\t"
+_SIMPLE_ESCAPES = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
 _STRING_STOP = re.compile(r'["\\]')
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}\Z")
 _LOW_SURROGATE_PREFIX = re.compile(r"(\\(u([dD]([c-fC-F][0-9a-fA-F]{0,2})?)?)?)?\Z")
