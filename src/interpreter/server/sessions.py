@@ -62,6 +62,7 @@ class Run:
         self.events: asyncio.Queue[RunEvent] = asyncio.Queue()
         self.done = asyncio.Event()
         self.awaiting = False
+        self.muted = False  # set by a consumer that no longer forwards this run's events
         self._loop = asyncio.get_running_loop()
         self._decisions: queue.Queue[bool] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="interpreter-session", daemon=True)

@@ -80,7 +80,9 @@ class Connection:
             await self.on_chunk(chunk)
 
     async def on_chunk(self, chunk: dict[str, Any]) -> None:
-        if chunk.get("start") and chunk.get("type") != "command" and self.session.run:
+        run = self.session.run
+        if chunk.get("start") and chunk.get("type") != "command" and run is not None:
+            run.muted = True  # the client moved on: the rest of that reply is not sent
             await self.session.settle()  # a new message stops the reply / declines the code
         try:
             batch = self.inbox.feed(chunk)
@@ -115,6 +117,8 @@ class Connection:
     async def forward(self, run: Run) -> None:
         """Sends the run's chunks; a ``complete`` status ends each response."""
         async for event in run:
+            if run.muted:
+                continue
             if event is AWAITING:
                 await self.send(COMPLETE)
             elif isinstance(event, Finished):
