@@ -13,6 +13,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import IO, ClassVar
@@ -23,6 +24,8 @@ from .output import active_line, output
 
 _READ_SIZE = 65536
 _INTERRUPT_GRACE_S = 1.0
+_POLL_S = 0.2
+_DRAIN_S = 0.5  # how long a dead bash's pipes may stay open (background children)
 _RESTART_NOTICE = (
     "\nThe shell was restarted; its working directory, variables and functions were kept.\n"
 )
@@ -42,6 +45,7 @@ class _Bash:
         )
         # Bounded, so a flood of output blocks the program instead of filling our memory.
         self.queue: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=64)
+        self.killed = False
         assert self.proc.stdout is not None and self.proc.stderr is not None
         for name, pipe in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
             threading.Thread(target=self._pump, args=(name, pipe), daemon=True).start()
@@ -49,15 +53,21 @@ class _Bash:
             self.send(f"source {shlex.quote(state_file)} >/dev/null 2>&1\n")
 
     def _pump(self, name: str, pipe: IO[bytes]) -> None:
+        """Read one pipe until EOF; the pipe is closed here, never under a running read."""
         fd = pipe.fileno()
-        while True:
-            try:
-                data = os.read(fd, _READ_SIZE)
-            except OSError:
-                data = b""
-            self.queue.put((name, data))
-            if not data:
-                return
+        with pipe:
+            while True:
+                try:
+                    data = os.read(fd, _READ_SIZE)
+                except OSError:
+                    data = b""
+                if self.killed:
+                    if not data:
+                        return
+                    continue  # a leftover background process: discard what it writes
+                self.queue.put((name, data))
+                if not data:
+                    return
 
     def send(self, text: str) -> None:
         assert self.proc.stdin is not None
@@ -72,10 +82,10 @@ class _Bash:
         if self.alive():
             _killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                with contextlib.suppress(OSError):
-                    pipe.close()
+        self.killed = True
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -91,11 +101,16 @@ class _Reader:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.buffer = ""
         self.done = False
+        self.eof = False
         self.tail = ""  # what follows the marker (the exit status on stdout)
 
     def feed(self, data: bytes) -> str:
         """The text safe to forward; sets ``done`` once the marker has been seen."""
         self.buffer += self.decoder.decode(data, final=not data)
+        if not data:
+            self.eof = True
+            text, self.buffer = self.buffer, ""
+            return text
         at = self.buffer.find(self.marker)
         if at >= 0:
             text, self.tail = self.buffer[:at], self.buffer[at + len(self.marker) :]
@@ -153,7 +168,7 @@ class Shell(Language):
         state = f'{{ declare -p; declare -f; printf "cd %q\\n" "$PWD"; }} >{target} 2>/dev/null'
         return (
             f"IFS= read -r -d '' __oi_code <<'__OI_{token}'\n{code}\n__OI_{token}\n"
-            'eval "$__oi_code" < /dev/null\n'
+            'eval "$__oi_code" < /dev/null 2>&1\n'
             f"__oi_status=$?; {state}\n"
             f"printf '\\036{token}\\037%s\\036' \"$__oi_status\"; printf '\\036{token}\\037' >&2\n"
         )
@@ -174,37 +189,37 @@ class Shell(Language):
 
     def _collect(self, bash: _Bash, readers: dict[str, _Reader]) -> Iterator[Chunk]:
         while not all(r.done for r in readers.values()):
+            if all(r.eof for r in readers.values()) or not bash.alive():
+                yield from self._restart(bash, readers)
+                return
             try:
-                name, data = bash.queue.get(timeout=0.2)
+                name, data = bash.queue.get(timeout=_POLL_S)
             except queue.Empty:
-                if not bash.alive():
-                    yield from self._drain_dead(bash, readers)
-                    return
                 continue
             text = readers[name].feed(data)
             if text:
                 yield output(text)
-            if not data and not bash.alive():
-                yield from self._drain_dead(bash, readers)
-                return
         self._remember(readers["stdout"].tail)
 
     def _remember(self, tail: str) -> None:
         status = tail.split("\x1e", 1)[0]
         self.last_exit_status = int(status) if status.isdigit() else None
 
-    def _drain_dead(self, bash: _Bash, readers: dict[str, _Reader]) -> Iterator[Chunk]:
+    def _restart(self, bash: _Bash, readers: dict[str, _Reader]) -> Iterator[Chunk]:
         """Bash died mid-run (interrupt, ``exit``): forward what is left, then restart."""
-        bash.kill()
-        while True:
+        deadline = time.monotonic() + _DRAIN_S
+        while not all(r.eof for r in readers.values()) and time.monotonic() < deadline:
             try:
-                name, data = bash.queue.get_nowait()
+                name, data = bash.queue.get(timeout=_POLL_S / 4)
             except queue.Empty:
-                break
-            text = readers[name].feed(data) + readers[name].buffer
-            readers[name].buffer = ""
+                continue
+            text = readers[name].feed(data)
             if text:
                 yield output(text)
+        for reader in readers.values():
+            if reader.buffer:
+                yield output(reader.buffer)
+        bash.kill()
         with self._lock:
             self._bash = _Bash(None, self._state_file)
         yield output(_RESTART_NOTICE)
