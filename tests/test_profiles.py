@@ -296,7 +296,7 @@ def test_apply_to_real_interpreter() -> None:
         interp,
         {
             "llm": {"model": "claude-3-5-sonnet-20240620", "context_window": 1000, "max_budget": 1},
-            "computer": {"timeout": 7},
+            "computer": {"timeout": 7, "languages": ["bash"]},
             "auto_run": True,
             "safe_mode": "ask",
             "custom_instructions": "Be brief.",
@@ -305,6 +305,7 @@ def test_apply_to_real_interpreter() -> None:
     assert interp.llm.model == "claude-3-5-sonnet-20240620"
     assert interp.llm.context_window == 1000 and interp.llm.max_budget == 1
     assert interp.computer.timeout == 7
+    assert [lang.name.lower() for lang in interp.computer.languages] == ["shell"]
     assert interp.auto_run is True and interp.safe_mode == "ask"
     assert interp.custom_instructions == "Be brief."
 

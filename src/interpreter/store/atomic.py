@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from .paths import ensure_dir
@@ -42,6 +41,8 @@ def is_temp_name(name: str) -> bool:
 
 
 def _write_temp(folder: Path, name: str, text: str, mode: int) -> str:
+    import tempfile
+
     fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
-import traceback
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 
@@ -24,15 +22,25 @@ class ProfileError(Exception):
         super().__init__(f"{where}: {key}: {self.reason}" if key else f"{where}: {self.reason}")
 
 
-@dataclass(frozen=True)
 class Field:
     """One setting: the Python types it accepts and how to say so."""
 
-    kinds: tuple[type, ...]
-    label: str
-    nullable: bool = False
-    choices: tuple[str, ...] = ()
-    items: type | None = None
+    __slots__ = ("kinds", "label", "nullable", "choices", "items")
+
+    def __init__(
+        self,
+        kinds: tuple[type, ...],
+        label: str,
+        *,
+        nullable: bool = False,
+        choices: tuple[str, ...] = (),
+        items: type | None = None,
+    ) -> None:
+        self.kinds = kinds
+        self.label = label
+        self.nullable = nullable
+        self.choices = choices
+        self.items = items
 
 
 BOOL = Field((bool,), "true or false")
@@ -321,5 +329,7 @@ def compile_python_profile(text: str, source: str) -> Any:
 
 def traceback_line(exc: BaseException, source: str) -> int | None:
     """The last line of ``source`` in ``exc``'s traceback."""
+    import traceback
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == source]
     return frames[-1].lineno if frames else None
