@@ -7,7 +7,6 @@ Exit codes: 0 done, 1 model or provider error, 2 usage error (bad flag, bad prof
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -123,12 +122,9 @@ def _serve(interp: OpenInterpreter) -> int:
 
     if importlib.util.find_spec("interpreter.server.app") is None:
         raise UsageError("--server is not available in this version")
-    from ..server import app  # type: ignore[attr-defined, unused-ignore]
+    from ..server.app import serve
 
-    host = os.environ.get("INTERPRETER_HOST", "127.0.0.1")
-    port = int(os.environ.get("INTERPRETER_PORT", "8000"))
-    app.serve(interp, host, port)
-    return EXIT_OK
+    return serve(interp, None, None)
 
 
 def _read_stdin() -> str:

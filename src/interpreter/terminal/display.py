@@ -18,14 +18,14 @@ EXIT_WORDS = frozenset({"exit", "quit", "exit()", "quit()"})
 
 
 def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
-    """A TerminalUI on stdout: rich unless plain text was asked for or output is a pipe."""
+    """A TerminalUI on stdout: rich on a terminal, plain text for pipes and ``--plain``."""
     from .render import PlainRenderer, RichRenderer, code_panel, make_console
 
     plain = bool(getattr(interp, "plain_text_display", False))
     interactive = sys.stdin.isatty()
     console = make_console(plain=plain)
     say = _sayer(console)
-    if plain or json_lines:
+    if plain or json_lines or not sys.stdout.isatty():
         renderer: Any = PlainRenderer(_writer())
     else:
         renderer = RichRenderer(

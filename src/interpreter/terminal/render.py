@@ -9,7 +9,6 @@ Every piece of untrusted text goes through :mod:`.sanitize` and into rich ``Text
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .sanitize import escape_controls, escape_output
@@ -214,7 +213,6 @@ class RichRenderer:
         self.block: _Block | None = None
         self.last_code: _CodeBlock | None = None
         self._live: Live | None = None
-        self._last_refresh = 0.0
 
     def feed(self, chunk: dict[str, Any]) -> None:
         """Show one chunk (framing flags start/end included)."""
@@ -290,26 +288,27 @@ class RichRenderer:
         return shown if shown is not None else Text("")
 
     def _tick(self) -> None:
+        """Start the live region; it redraws itself ``1 / refresh`` times a second
+        (``refresh=0``: after every chunk, for tests)."""
         if not self.console.is_terminal or self.block is None:
             return
-        now = time.monotonic()
-        if now - self._last_refresh < self.refresh_interval:
-            return
-        self._last_refresh = now
         if self._live is None:
             from rich.live import Live
 
+            auto = self.refresh_interval > 0
             self._live = Live(
                 console=self.console,
                 get_renderable=self._preview,
-                auto_refresh=False,
+                auto_refresh=auto,
+                refresh_per_second=1 / self.refresh_interval if auto else 4,
                 transient=True,
                 redirect_stdout=False,
                 redirect_stderr=False,
                 vertical_overflow="crop",
             )
             self._live.start()
-        self._live.refresh()
+        if self.refresh_interval <= 0:
+            self._live.refresh()
 
 
 class PlainRenderer:

@@ -1,0 +1,228 @@
+"""The ``interpreter`` command end to end in a real pseudo-terminal, against the fake model."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from interpreter.testing.fake_server import FakeModelServer, Reply
+from pty_helpers import QUESTION, Cli, cli_env, model_args
+
+MARKER_CODE = "open('marker.txt', 'w').write('made'); print('marker written')"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeModelServer]:
+    with FakeModelServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def cli_factory(tmp_path: Path, server: FakeModelServer) -> Iterator[object]:
+    started: list[Cli] = []
+
+    def start(*extra: str, env: dict[str, str] | None = None) -> Cli:
+        cli = Cli([*model_args(server.url), *extra], env or cli_env(tmp_path / "cfg"), tmp_path)
+        started.append(cli)
+        return cli
+
+    yield start
+    for cli in started:
+        cli.kill()
+
+
+def test_two_turns_with_approval_run_the_code(tmp_path: Path, server, cli_factory) -> None:
+    server.script(
+        Reply.text("I will write the marker.") + Reply.tool_call("python", MARKER_CODE),
+        Reply.text("The marker is written."),
+        Reply.text("Second turn answer."),
+    )
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("write the marker")
+    cli.expect_text(QUESTION)
+    assert not (tmp_path / "marker.txt").exists()
+    cli.send_line("y")
+    cli.expect_text("marker written")
+    cli.expect_text("The marker is written.")
+    cli.prompt()
+    cli.send_line("and now?")
+    cli.expect_text("Second turn answer.")
+    cli.prompt()
+    assert cli.quit() == 0
+    assert (tmp_path / "marker.txt").read_text() == "made"
+    last = server.requests[-1]["messages"]
+    assert any("marker written" in str(m.get("content")) for m in last)
+
+
+def test_declined_code_does_not_run(tmp_path: Path, server, cli_factory) -> None:
+    server.script(Reply.tool_call("python", MARKER_CODE), Reply.text("Fine, next."))
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("write the marker")
+    cli.expect_text(QUESTION)
+    cli.send_line("n")
+    cli.prompt()
+    cli.send_line("ok")
+    cli.expect_text("Fine, next.")
+    cli.prompt()
+    assert cli.quit() == 0
+    assert not (tmp_path / "marker.txt").exists()
+
+
+def test_edit_runs_the_edited_code(tmp_path: Path, server, cli_factory) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\necho \"open('edited.txt','w').write('e')\" > \"$1\"\n")
+    editor.chmod(0o755)
+    server.script(Reply.tool_call("python", MARKER_CODE), Reply.text("Edited and ran."))
+    cli = cli_factory(env=cli_env(tmp_path / "cfg", EDITOR=str(editor)))
+    cli.prompt()
+    cli.send_line("do it")
+    cli.expect_text(QUESTION)
+    cli.send_line("e")
+    cli.expect_text("Edited and ran.")
+    cli.prompt()
+    cli.quit()
+    assert (tmp_path / "edited.txt").exists() and not (tmp_path / "marker.txt").exists()
+
+
+def test_ctrl_c_stops_a_long_run_and_the_next_turn_works(server, cli_factory) -> None:
+    server.script(
+        Reply.tool_call("python", "import time\nprint('sleeping', flush=True)\ntime.sleep(100)"),
+        Reply.text("After the interrupt."),
+    )
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("sleep")
+    cli.expect_text(QUESTION)
+    cli.send_line("y")
+    cli.expect_text("sleeping")
+    time.sleep(0.3)
+    started = time.monotonic()
+    cli.child.sendintr()
+    cli.expect_text("Stopped", timeout=10)
+    cli.prompt(timeout=10)
+    assert time.monotonic() - started < 10
+    cli.send_line("still there?")
+    cli.expect_text("After the interrupt.")
+    cli.prompt()
+    assert cli.quit() == 0
+    messages = server.requests[-1]["messages"]
+    assert any("still there?" in str(m.get("content")) for m in messages)
+    assert any(str(m.get("content")) == "sleep" for m in messages)
+
+
+PAYLOADS = {
+    "text": "\x1b[9999;9999H",
+    "title": "\x1b]0;PWNED-TITLE\x07",
+    "clipboard": "\x1b]52;c;UFdORUQ=\x07",
+    "link": "\x1b]8;;http://evil.example\x1b\\",
+    "bidi": "\u202eRLO",
+}
+
+
+def test_escape_sequences_are_shown_not_interpreted(server, cli_factory) -> None:
+    text = "Look: " + PAYLOADS["text"] + " and " + PAYLOADS["bidi"] + " and " + PAYLOADS["title"]
+    code = "print('\\x1b]52;c;UFdORUQ=\\x07' + 'OUT')\n# " + PAYLOADS["link"]
+    server.script(
+        Reply.text(text) + Reply.tool_call("python", code),
+        Reply.text("done [/bold] [red]not markup[/red]"),
+    )
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("show")
+    cli.expect_text(QUESTION)
+    cli.send_line("y")
+    cli.expect_text("not markup")
+    cli.prompt()
+    cli.quit()
+    raw = cli.output()
+    for payload in PAYLOADS.values():
+        assert payload.encode() not in raw
+    assert b"PWNED-TITLE\x07" not in raw and b"\xe2\x80\xae" not in raw
+    for shown in ("\\x1b[9999;9999H", "\\u202eRLO", "\\x1b]0;PWNED-TITLE\\x07"):
+        assert shown.encode() in raw
+    assert b"\\x1b]52;c;UFdORUQ=\\x07OUT" in raw  # the program's output, escaped
+    assert b"[/bold]" in raw
+
+
+def test_magic_commands(tmp_path: Path, server, cli_factory) -> None:
+    server.script(Reply.text("First answer."), Reply.text("Second answer."))
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("hello")
+    cli.expect_text("First answer.")
+    steps = [
+        ("%help", "%save_message"),
+        ("%verbose true", "verbose is now on"),
+        ("%verbose false", "verbose is now off"),
+        ("%auto_run", "auto_run is now on"),
+        ("%auto_run false", "auto_run is now off"),
+        ("%info", "test-key" if False else "gpt-4o"),
+        ("%tokens", "tokens in the messages"),
+        ("%tokens how many", "your prompt"),
+        ("%save_message saved.json", "Saved 2 message(s)"),
+        ("%jupyter out.ipynb", "Exported the conversation"),
+        ("%markdown out.md", "Exported the conversation"),
+        ("%% echo shell-magic-$((40+2))", "shell-magic-42"),
+        ("%undo", "Removed 2 message(s)"),
+        ("%load_message saved.json", "Loaded 2 message(s)"),
+        ("%reset", "The conversation was reset"),
+        ("%nonsense", "Unknown command %nonsense"),
+    ]
+    for line, expected in steps:
+        cli.prompt()
+        cli.send_line(line)
+        cli.expect_text(expected)
+    cli.prompt()
+    cli.send_line("again")
+    cli.expect_text("Second answer.")
+    cli.prompt()
+    assert cli.quit() == 0
+    assert b"test-key" not in cli.output()
+    import json
+
+    notebook = json.loads((tmp_path / "out.ipynb").read_text())
+    assert notebook["nbformat"] == 4 and notebook["cells"]
+    assert "First answer." in (tmp_path / "out.md").read_text()
+    # after %reset the model saw only the new message
+    assert [m["content"] for m in server.requests[-1]["messages"] if m["role"] == "user"] == [
+        "again"
+    ]
+    # %% is not recorded
+    assert all("shell-magic" not in str(r) for r in server.requests)
+
+
+def test_startup_shows_the_prompt_quickly(cli_factory) -> None:
+    started = time.monotonic()
+    cli = cli_factory()
+    cli.prompt(timeout=10)
+    elapsed = time.monotonic() - started
+    assert cli.quit() == 0
+    assert elapsed < 3.0, elapsed  # generous for loaded CI machines; about 0.3 s locally
+
+
+def test_multi_line_input_block(server, cli_factory) -> None:
+    server.script(Reply.text("Got it."))
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line('"""')
+    cli.send_line("line one")
+    cli.send_line('line two"""')
+    cli.expect_text("Got it.")
+    cli.prompt()
+    cli.quit()
+    users = [m for m in server.requests[0]["messages"] if m["role"] == "user"]
+    assert users[-1]["content"] == "line one\nline two"
+
+
+def test_exit_word_quits(cli_factory) -> None:
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("exit")
+    cli.child.expect(__import__("pexpect").EOF, timeout=10)
+    cli.child.close()
+    assert cli.child.exitstatus == 0
