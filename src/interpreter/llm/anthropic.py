@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import ProviderError, StreamCut
-from .openai_compat import error_message, parse_chunk
+from .openai_compat import error_message, load_event
 from .providers import Route
 from .retry import RetryPolicy, Transient, one_line, retrying, status_error
 from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage
@@ -164,14 +164,14 @@ def _read(response: httpx.Response, route: Route) -> Iterator[Piece]:
 
 
 def _event(data: str, route: Route) -> dict[str, Any]:
-    if '"type":"error"' in data.replace(" ", ""):
-        event = json.loads(data)
+    event = load_event(data, route)
+    if event.get("type") == "error":
         error = event.get("error") or {}
         message = f"{route.provider} failed while answering: {one_line(str(error.get('message')))}"
         if error.get("type") in ("overloaded_error", "api_error", "rate_limit_error"):
             raise Transient(ProviderError(message))
         raise ProviderError(message)
-    return parse_chunk(data, route)
+    return event
 
 
 class _State:

@@ -47,6 +47,7 @@ def stream_litellm(
     tools: list[dict[str, Any]],
     temperature: float | None,
     max_tokens: int | None,
+    api_version: str | None = None,
     timeout: float,
     policy: RetryPolicy,
 ) -> Iterator[Piece]:
@@ -62,7 +63,7 @@ def stream_litellm(
     }
     for name, value in (("api_base", route.api_base or None), ("api_key", route.api_key),
                         ("temperature", temperature), ("max_tokens", max_tokens),
-                        ("tools", tools or None)):  # fmt: skip
+                        ("tools", tools or None), ("api_version", api_version)):  # fmt: skip
         if value is not None:
             kwargs[name] = value
     return retrying(policy, lambda: _attempt(litellm, kwargs))

@@ -104,16 +104,20 @@ def _read(response: httpx.Response, route: Route) -> Iterator[Piece]:
         raise Transient(StreamCut(f"the reply from {route.provider} ended before it was complete"))
 
 
-def parse_chunk(data: str, route: Route) -> dict[str, Any]:
-    """One SSE event's JSON; a clear ProviderError when it is not JSON or is an error."""
+def load_event(data: str, route: Route) -> dict[str, Any]:
+    """One SSE event's JSON object; a clear ProviderError when it is not one."""
     try:
-        chunk = json.loads(data)
+        event = json.loads(data)
     except ValueError:
-        raise ProviderError(
-            f"{route.provider} sent a malformed stream event: {one_line(data, 80)}"
-        ) from None
-    if not isinstance(chunk, dict):
-        raise ProviderError(f"{route.provider} sent an unexpected stream event: {data[:80]}")
+        event = None
+    if not isinstance(event, dict):
+        raise ProviderError(f"{route.provider} sent a malformed stream event: {one_line(data, 80)}")
+    return event
+
+
+def parse_chunk(data: str, route: Route) -> dict[str, Any]:
+    """One chat-completion chunk; an in-stream error is raised as a ProviderError."""
+    chunk = load_event(data, route)
     if chunk.get("error"):
         message = error_message(json.dumps(chunk))
         raise ProviderError(f"{route.provider} failed while answering: {message}")

@@ -9,11 +9,8 @@ for vision models.
 
 from __future__ import annotations
 
-import base64
 import json
-import mimetypes
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..core.lmc import Message
@@ -184,6 +181,10 @@ class _Builder:
 
 def _image_part(fmt: str, content: str) -> dict[str, Any]:
     """An ``image_url`` part for a base64 image or an image file path."""
+    import base64
+    import mimetypes
+    from pathlib import Path
+
     if fmt == "path":
         mime = mimetypes.guess_type(content)[0] or "image/png"
         try:
