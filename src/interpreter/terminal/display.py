@@ -24,7 +24,7 @@ def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
     plain = bool(getattr(interp, "plain_text_display", False))
     interactive = sys.stdin.isatty()
     console = make_console(plain=plain)
-    say = _sayer(console)
+    say = _sayer(console) if sys.stdout.isatty() else _plain_say
     if plain or json_lines or not sys.stdout.isatty():
         renderer: Any = PlainRenderer(_writer())
     else:
@@ -34,6 +34,7 @@ def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
     return TerminalUI(
         renderer=renderer,
         say=say,
+        error=_error,
         show_code=lambda language, code: console.print(code_panel(language, code)),
         can_ask=interactive,
         json_lines=json_lines,
@@ -48,6 +49,19 @@ def _writer() -> Any:
     return write
 
 
+def _plain_say(text: str) -> None:
+    from .sanitize import escape_controls
+
+    print(escape_controls(text), flush=True)
+
+
+def _error(text: str) -> None:
+    from .sanitize import escape_controls
+
+    sys.stdout.flush()
+    print(escape_controls(text), file=sys.stderr, flush=True)
+
+
 def _sayer(console: Any) -> Any:
     from rich.text import Text
 
@@ -59,10 +73,21 @@ def _sayer(console: Any) -> Any:
     return say
 
 
+SETUP_HELP = """\
+Set up a model in any one of these ways:
+  export OPENAI_API_KEY=sk-...      OpenAI (ANTHROPIC_API_KEY for claude-* models, ...)
+  interpreter --api_base http://localhost:11434/v1 --model llama3.1
+                                    any OpenAI-compatible server (Ollama, LM Studio, vLLM)
+  interpreter --local               find a model server running on this machine
+  interpreter --profiles            set llm.model / llm.api_key / llm.api_base in default.yaml"""
+
+
 def report(result: TurnResult, ui: TerminalUI) -> None:
     """Tell the user how a turn ended, when it did not simply finish."""
     if result.error:
-        ui.say(result.error)
+        ui.error(result.error)
+        if result.no_model:
+            ui.error(SETUP_HELP)
     elif result.interrupted:
         ui.say("Stopped. The conversation is kept; type your next message.")
 

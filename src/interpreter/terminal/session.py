@@ -30,6 +30,7 @@ class TurnResult:
     """How a turn ended: ``error`` is a one-line model error; ``interrupted`` by Ctrl-C."""
 
     error: str | None = None
+    no_model: bool = False
     interrupted: bool = False
     declined: int = 0
 
@@ -40,6 +41,7 @@ class TerminalUI:
 
     renderer: ChunkRenderer
     say: Callable[[str], None]
+    error: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr))
     show_code: Callable[[str, str], None] | None = None
     can_ask: bool = True
     json_lines: bool = False
@@ -138,7 +140,7 @@ def _drive(
 def run_turn(interp: OpenInterpreter, message: Any, ui: TerminalUI) -> TurnResult:
     """Send ``message`` (None: continue the conversation) and show the reply until the
     task is done, declined, interrupted or fails."""
-    from ..llm.errors import ModelError
+    from ..llm.errors import ModelError, NoModelConfigured
 
     result = TurnResult()
     stream = interp.chat(message, display=False, stream=True)
@@ -149,6 +151,7 @@ def run_turn(interp: OpenInterpreter, message: Any, ui: TerminalUI) -> TurnResul
             pass
         except ModelError as err:
             result.error = str(err) or type(err).__name__
+            result.no_model = isinstance(err, NoModelConfigured)
         except KeyboardInterrupt:
             stream.close()
         finally:

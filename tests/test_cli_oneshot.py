@@ -1,0 +1,160 @@
+"""The ``interpreter`` command without a terminal: one-shot runs, JSON lines, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from interpreter.testing.fake_server import FakeModelServer, Reply
+from pty_helpers import cli_env, model_args, run_piped
+
+MARKER_CODE = "open('marker.txt', 'w').write('made'); print('marker written')"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeModelServer]:
+    with FakeModelServer() as fake:
+        yield fake
+
+
+def test_stdin_message_with_auto_run_runs_and_exits_0(tmp_path: Path, server) -> None:
+    server.script(Reply.tool_call("python", MARKER_CODE), Reply.text("All done."))
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(["-y", *model_args(server.url)], env, tmp_path, stdin="write the marker\n")
+    assert done.returncode == 0, done.stderr
+    assert "marker written" in done.stdout and "All done." in done.stdout
+    assert (tmp_path / "marker.txt").exists()
+    users = [m for m in server.requests[0]["messages"] if m["role"] == "user"]
+    assert users[-1]["content"] == "write the marker"
+    saved = list((tmp_path / "cfg" / "open-interpreter" / "conversations").glob("*.json"))
+    assert len(saved) == 1 and "write_the" in saved[0].name
+
+
+def test_bare_words_are_the_message(tmp_path: Path, server) -> None:
+    server.script(Reply.text("Listed."))
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped([*model_args(server.url), "list", "my", "files"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [m["content"] for m in server.requests[0]["messages"] if m["role"] == "user"] == [
+        "list my files"
+    ]
+
+
+def test_without_a_terminal_and_without_y_code_is_declined(tmp_path: Path, server) -> None:
+    server.script(Reply.tool_call("python", MARKER_CODE), Reply.text("unused"))
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(model_args(server.url), env, tmp_path, stdin="write the marker")
+    assert done.returncode == 0, done.stderr
+    assert "-y" in done.stdout and "not run" in done.stdout
+    assert not (tmp_path / "marker.txt").exists()
+    assert len(server.requests) == 1
+
+
+def test_json_prints_the_chunk_stream_as_json_lines(tmp_path: Path, server) -> None:
+    server.script(
+        Reply.text("Hi \x1b[2J") + Reply.tool_call("python", "print(6*7)"), Reply.text("ok")
+    )
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(["--json", "-y", *model_args(server.url), "compute"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout  # JSON escapes it
+    chunks = [json.loads(line) for line in done.stdout.splitlines()]
+    assert chunks[0] == {"role": "assistant", "type": "message", "start": True}
+    text = "".join(c.get("content", "") for c in chunks if c["type"] == "message")
+    assert text == "Hi \x1b[2Jok"
+    output = "".join(
+        c["content"] for c in chunks if c["type"] == "console" and c.get("format") == "output"
+    )
+    assert output.strip() == "42"
+    starts = [c for c in chunks if c.get("start")]
+    assert [(c["role"], c["type"]) for c in starts] == [
+        ("assistant", "message"),
+        ("assistant", "code"),
+        ("computer", "console"),
+        ("assistant", "message"),
+    ]
+
+
+def test_provider_error_is_one_line_and_exit_1(tmp_path: Path, server) -> None:
+    server.script(Reply.status(401, body={"error": {"message": "Incorrect API key provided"}}))
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(model_args(server.url), env, tmp_path, stdin="hi")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "401" in lines[0] or "key" in lines[0].lower()
+
+
+def test_no_model_configured_says_how_to_set_one_up(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(["hello"], env, tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    for hint in ("OPENAI_API_KEY", "--api_base", "--local", "--profiles"):
+        assert hint in done.stderr
+
+
+@pytest.mark.parametrize("flag", ["--os", "--vision", "-vi", "--speak_messages", "--bogus"])
+def test_unsupported_flags_fail_with_one_line_and_exit_2(tmp_path: Path, flag: str) -> None:
+    done = run_piped([flag], cli_env(tmp_path / "cfg"), tmp_path)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr and done.stderr.startswith("interpreter: ")
+
+
+def test_help_lists_every_flag_and_version_prints(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "cfg")
+    shown = run_piped(["--help"], env, tmp_path)
+    assert shown.returncode == 0
+    for flag in ("--auto_run", "-y", "-sm", "--system_message", "--stdin", "-s", "--os", "--local",
+                 "--conversations", "--profiles", "--reset_profile", "--api_base", "-ab", "--json"):  # fmt: skip
+        assert flag in shown.stdout
+    version = run_piped(["--version"], env, tmp_path)
+    assert version.returncode == 0
+    from interpreter import __version__
+
+    assert version.stdout.strip() == f"interpreter {__version__}"
+
+
+def test_profile_then_environment_then_flags(tmp_path: Path, server) -> None:
+    """defaults < profile < environment < flags, seen in the request the model gets."""
+    profiles = tmp_path / "cfg" / "open-interpreter" / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "mine.yaml").write_text(
+        f"version: 0.2.5\nllm:\n  model: from-profile\n  api_base: {server.url}\n"
+        "  api_key: k\n  temperature: 0.5\ncustom_instructions: PROFILE-INSTRUCTIONS\n"
+    )
+    server.script(Reply.text("a"), Reply.text("b"), Reply.text("c"))
+    env = cli_env(tmp_path / "cfg")
+    run_piped(["-p", "mine", "hi"], env, tmp_path)
+    run_piped(["-p", "mine", "hi"], {**env, "INTERPRETER_MODEL": "from-env"}, tmp_path)
+    run_piped(["-p", "mine", "-m", "from-flag", "-t", "0.25", "hi"],
+              {**env, "INTERPRETER_MODEL": "from-env"}, tmp_path)  # fmt: skip
+    models = [r["model"] for r in server.requests]
+    assert models == ["from-profile", "from-env", "from-flag"]
+    assert [r.get("temperature") for r in server.requests] == [0.5, 0.5, 0.25]
+    system = server.requests[0]["messages"][0]
+    assert system["role"] == "system" and "PROFILE-INSTRUCTIONS" in system["content"]
+
+
+def test_missing_profile_is_a_usage_error(tmp_path: Path) -> None:
+    done = run_piped(["-p", "nope", "hi"], cli_env(tmp_path / "cfg"), tmp_path)
+    assert done.returncode == 2 and "nope" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_profiles_prints_the_folder(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "cfg", PATH="/nonexistent")
+    done = run_piped(["--profiles"], env, tmp_path)
+    assert done.returncode == 0
+    assert str(tmp_path / "cfg" / "open-interpreter" / "profiles") in done.stdout
+
+
+def test_server_flag_starts_the_server_or_says_why_not(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "cfg", INTERPRETER_HOST="0.0.0.0")
+    done = run_piped(["--server"], env, tmp_path, timeout=20)
+    # binding to every interface without a token is refused by the server: exit 2, one line
+    assert done.returncode == 2 and "Traceback" not in done.stderr
