@@ -203,3 +203,22 @@ def test_kernel_death_restarts_with_notice_and_terminate_leaves_nothing() -> Non
     assert not os.path.exists(f"/proc/{pid}")
     assert run(computer, "print('fresh')") == "fresh\n"
     computer.terminate()
+
+
+def test_code_ignoring_interrupts_gets_its_kernel_restarted() -> None:
+    computer = Computer()
+    try:
+        run(computer, "doomed = 1")
+        threading.Timer(0.3, computer.interrupt).start()
+        started = time.monotonic()
+        code = (
+            "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+            "    except KeyboardInterrupt:\n        print('ignored', flush=True)"
+        )
+        out = run(computer, code)
+        assert time.monotonic() - started < 15
+        assert out.startswith("ignored\n")
+        assert "did not stop when interrupted, so it was restarted" in out
+        assert "NameError" in run(computer, "doomed")
+    finally:
+        computer.terminate()

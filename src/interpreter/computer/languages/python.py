@@ -220,27 +220,30 @@ class Python(Language):
     def _chunks(self, kernel: _Kernel, msg_id: str, cap: OutputCap) -> Iterator[Chunk]:
         while True:
             msg = kernel.next_message(msg_id)
-            if msg is None:
-                notice = self._trouble(kernel)
-                if notice is None:
-                    continue
+            notice = self._trouble(kernel, quiet=msg is None)
+            if notice is not None:
                 yield output(notice)
                 break
+            if msg is None:
+                continue
             if _is_idle(msg):
                 break
             yield from self._message_chunks(kernel, msg, cap)
         yield active_line(None)
 
-    def _trouble(self, kernel: _Kernel) -> str | None:
-        """After a quiet interval: a notice if the kernel died or ignores an interrupt."""
+    def _trouble(self, kernel: _Kernel, *, quiet: bool) -> str | None:
+        """A notice (after restarting) if the kernel died or goes on despite an interrupt."""
         stuck = (
             self._interrupted_at is not None
             and time.monotonic() - self._interrupted_at > _INTERRUPT_GRACE_S
         )
-        if kernel.alive() and not stuck:
-            return None
-        self._replace(kernel)
-        return DIED_NOTICE if not stuck else STUCK_NOTICE
+        if stuck:
+            self._replace(kernel)
+            return STUCK_NOTICE
+        if quiet and not kernel.alive():
+            self._replace(kernel)
+            return DIED_NOTICE
+        return None
 
     def _replace(self, kernel: _Kernel) -> None:
         with self._lock:
