@@ -171,9 +171,8 @@ def _one_shot(interp: OpenInterpreter, message: str, ui: TerminalUI) -> int:
 
 
 def _interactive(interp: OpenInterpreter, ui: TerminalUI, first: str | None) -> int:
-    from .display import chat_loop, warm_up
+    from .display import chat_loop
 
-    warm_up(interp)
     if first is None and not interp.messages:
         ui.say("Type a message, %help for commands, Ctrl-D or exit to quit.")
     return chat_loop(interp, ui, first)

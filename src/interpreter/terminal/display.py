@@ -17,26 +17,68 @@ __all__ = ["display_chat", "interactive_chat", "make_ui", "replay", "chat_loop"]
 EXIT_WORDS = frozenset({"exit", "quit", "exit()", "quit()"})
 
 
+class _LazyRich:
+    """The rich console and renderer, created on first use (rich is not imported before
+    the prompt is shown)."""
+
+    def __init__(self, plain: bool, highlight: bool) -> None:
+        self.plain, self.highlight = plain, highlight
+        self._console: Any = None
+        self._renderer: Any = None
+
+    def console(self) -> Any:
+        if self._console is None:
+            from .render import make_console
+
+            self._console = make_console(plain=self.plain)
+        return self._console
+
+    def renderer(self) -> Any:
+        if self._renderer is None:
+            from .render import RichRenderer
+
+            self._renderer = RichRenderer(self.console(), highlight_active_line=self.highlight)
+        return self._renderer
+
+    def feed(self, chunk: dict[str, Any]) -> None:
+        self.renderer().feed(chunk)
+
+    def pause(self) -> None:
+        if self._renderer is not None:
+            self._renderer.pause()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+    def say(self, text: str) -> None:
+        from rich.text import Text
+
+        from .sanitize import escape_controls
+
+        self.console().print(Text(escape_controls(text)))
+
+    def show_code(self, language: str, code: str) -> None:
+        from .render import code_panel
+
+        self.console().print(code_panel(language, code))
+
+
 def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
-    """A TerminalUI on stdout: rich on a terminal, plain text for pipes and ``--plain``."""
-    from .render import PlainRenderer, RichRenderer, code_panel, make_console
+    """A TerminalUI on stdout: rich on a terminal, plain text for pipes and ``--plain``;
+    with ``json_lines`` only JSON goes to stdout (messages go to stderr)."""
+    from .render import PlainRenderer
 
     plain = bool(getattr(interp, "plain_text_display", False))
-    interactive = sys.stdin.isatty()
-    console = make_console(plain=plain)
-    say = _sayer(console) if sys.stdout.isatty() else _plain_say
-    if plain or json_lines or not sys.stdout.isatty():
-        renderer: Any = PlainRenderer(_writer())
-    else:
-        renderer = RichRenderer(
-            console, highlight_active_line=bool(getattr(interp, "highlight_active_line", True))
-        )
+    rich = _LazyRich(plain, bool(getattr(interp, "highlight_active_line", True)))
+    to_terminal = sys.stdout.isatty() and not json_lines
+    renderer: Any = rich if to_terminal and not plain else PlainRenderer(_writer())
     return TerminalUI(
         renderer=renderer,
-        say=say,
+        say=rich.say if to_terminal else (_error if json_lines else _plain_say),
         error=_error,
-        show_code=lambda language, code: console.print(code_panel(language, code)),
-        can_ask=interactive,
+        show_code=rich.show_code if to_terminal else None,
+        can_ask=sys.stdin.isatty(),
         json_lines=json_lines,
     )
 
@@ -60,17 +102,6 @@ def _error(text: str) -> None:
 
     sys.stdout.flush()
     print(escape_controls(text), file=sys.stderr, flush=True)
-
-
-def _sayer(console: Any) -> Any:
-    from rich.text import Text
-
-    from .sanitize import escape_controls
-
-    def say(text: str) -> None:
-        console.print(Text(escape_controls(text)))
-
-    return say
 
 
 SETUP_HELP = """\
@@ -111,17 +142,18 @@ def replay(interp: OpenInterpreter, ui: TerminalUI) -> None:
 
 
 def warm_up(interp: OpenInterpreter) -> None:
-    """Load the heavy parts (HTTP client, renderer, model client) while the user types."""
+    """Load the heavy parts (renderer, HTTP client, token counter) in a background thread,
+    while the user types."""
 
     def work() -> None:
         try:
+            import rich.live  # noqa: F401
             import rich.markdown  # noqa: F401
-            import rich.syntax  # noqa: F401
+            from rich.syntax import Syntax
 
-            warm = getattr(interp.llm, "warm_up", None)
-            if callable(warm):
-                warm()
-        except Exception:  # warming up is best effort; the real call reports errors
+            Syntax("x = 1", "python").highlight("x = 1")
+            interp.llm.count_tokens([], system_message="warm up")
+        except Exception:  # best effort: the real call reports any problem
             pass
 
     threading.Thread(target=work, name="interpreter-warm-up", daemon=True).start()
@@ -133,7 +165,7 @@ def chat_loop(interp: OpenInterpreter, ui: TerminalUI, first: str | None = None)
     from .input import InputReader
     from .magic import MagicContext, is_magic, run_magic
 
-    reader = InputReader(config_dir() / "history")
+    reader = InputReader(config_dir() / "history", on_ready=lambda: warm_up(interp))
     magic = MagicContext(interp, ui.say, ui.renderer.feed)
     status = 0
     if first:
@@ -163,6 +195,4 @@ def _turn(interp: OpenInterpreter, text: str | None, ui: TerminalUI) -> int:
 
 def interactive_chat(interp: OpenInterpreter) -> None:
     """The interactive chat of the ``interpreter`` command, on this terminal."""
-    ui = make_ui(interp)
-    warm_up(interp)
-    chat_loop(interp, ui)
+    chat_loop(interp, make_ui(interp))

@@ -21,9 +21,16 @@ CONTINUATION = ". "
 class InputReader:
     """Reads one message at a time; ``read()`` returns None at end of input (Ctrl-D)."""
 
-    def __init__(self, history_file: Path | None, *, interactive: bool | None = None) -> None:
+    def __init__(
+        self,
+        history_file: Path | None,
+        *,
+        interactive: bool | None = None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         self.interactive = sys.stdin.isatty() if interactive is None else interactive
         self.history_file = history_file
+        self.on_ready = on_ready  # called once, when the first prompt is on screen
         self._session: Any = None
 
     def read(self) -> str | None:
@@ -56,6 +63,9 @@ class InputReader:
 
     def _line(self, prompt: str) -> str | None:
         if not self.interactive:
+            if self.on_ready is not None:
+                ready, self.on_ready = self.on_ready, None
+                ready()
             return _read_stdin_line()
         try:
             text: str = self._prompt()(prompt)
@@ -67,7 +77,12 @@ class InputReader:
         if self._session is None:
             self._session = _make_session(self.history_file)
         session = self._session
-        return lambda prompt: str(session.prompt(prompt))
+
+        def ask(prompt: str) -> str:
+            ready, self.on_ready = self.on_ready, None
+            return str(session.prompt(prompt, pre_run=ready))
+
+        return ask
 
 
 def _read_stdin_line() -> str | None:
