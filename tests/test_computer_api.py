@@ -153,3 +153,11 @@ def test_output_cap_counts_utf8_bytes() -> None:
 
 def test_strip_ansi() -> None:
     assert strip_ansi("\x1b[31mError\x1b[0m: \x1b[1;32mok\x1b[39m") == "Error: ok"
+
+
+def test_closing_a_stream_early_interrupts_the_code(computer: Computer) -> None:
+    Echo.instances.clear()
+    gen = computer.stream("echo", "a\nb")
+    next(gen)
+    gen.close()
+    assert Echo.instances[0].stop.is_set()

@@ -184,3 +184,14 @@ def test_terminate_leaves_no_processes() -> None:
     assert not alive(child)
     assert sh(computer, "echo fresh; echo ${kept:-unset}") == "fresh\nunset\n"
     computer.terminate()
+
+
+def test_abandoned_run_does_not_leak_into_the_next(computer: Computer) -> None:
+    gen = computer.stream("shell", "echo first; sleep 30; echo late")
+    for chunk in gen:
+        if chunk["format"] == "output" and "first" in chunk["content"]:
+            break
+    gen.close()
+    started = time.monotonic()
+    assert sh(computer, "echo next") == "next\n"
+    assert time.monotonic() - started < 5

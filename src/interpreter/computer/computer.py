@@ -31,7 +31,8 @@ class Computer:
     and ``shell`` (or ``py`` and ``python``) name the same runtime. ``timeout`` (seconds,
     or None) interrupts a run that takes longer, keeping the state. Console output over
     ``max_output_bytes`` per run is dropped as it streams (the program keeps running)
-    and one notice line says how much was dropped.
+    and one notice line says how much was dropped. Closing a stream before its end
+    interrupts the code.
     """
 
     def __init__(
@@ -89,14 +90,18 @@ class Computer:
         timer = self._start_timer(runtime)
         with self._lock:
             self._running.add(runtime)
+        finished = False
         try:
             for chunk in chunks:
                 yield {"role": "computer", **chunk}
+            finished = True
         finally:
             with self._lock:
                 self._running.discard(runtime)
             if timer is not None:
                 timer.cancel()
+            if not finished:  # the consumer stopped listening: stop the code too
+                runtime.interrupt()
         if timer is not None and timer.fired:
             yield {
                 "role": "computer",

@@ -153,10 +153,14 @@ class Shell(Language):
         # The saved state lives as long as this object; terminate() forgets it.
         weakref.finalize(self, shutil.rmtree, self._state_dir, True)
         self._running: str | None = None  # the token of the run in progress
+        self._abandoned: _Bash | None = None  # a bash left mid-run by its consumer
         self._lock = threading.Lock()
         self.last_exit_status: int | None = None
 
     def _ensure(self) -> _Bash:
+        if self._bash is not None and self._bash is self._abandoned:
+            self._bash.kill()  # a run nobody read to its end: its output would leak
+            self._abandoned = None
         if self._bash is None or not self._bash.alive():
             if self._bash is not None:
                 self._bash.kill()
@@ -180,12 +184,16 @@ class Shell(Language):
             bash.send(self._script(code, token))
             self._running = token
         readers = {name: _Reader(f"\x1e{token}\x1f") for name in ("stdout", "stderr")}
+        finished = False
         try:
             yield active_line(1)
             yield from self._collect(bash, readers)
             yield active_line(None)
+            finished = True
         finally:
             self._running = None
+            if not finished:
+                self._abandoned = bash
 
     def _collect(self, bash: _Bash, readers: dict[str, _Reader]) -> Iterator[Chunk]:
         while not all(r.done for r in readers.values()):
