@@ -5,7 +5,6 @@ several warm runs, ours against Open Interpreter 0.4.3."""
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from typing import Any
 
@@ -94,7 +93,4 @@ def collect(opts: Options) -> list[Row]:
 
 
 if __name__ == "__main__":
-    if (w := common.worker_args(sys.argv[1:])) is not None:
-        common.guarded(lambda: worker(*w))
-    else:
-        raise SystemExit(common.main_for(collect, __doc__ or ""))
+    raise SystemExit(common.main_for(collect, __doc__ or "", worker))

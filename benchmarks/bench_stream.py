@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import sys
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -78,7 +77,4 @@ def collect(opts: Options) -> list[Row]:
 
 
 if __name__ == "__main__":
-    if (w := common.worker_args(sys.argv[1:])) is not None:
-        common.guarded(lambda: worker(*w))
-    else:
-        raise SystemExit(common.main_for(collect, __doc__ or ""))
+    raise SystemExit(common.main_for(collect, __doc__ or "", worker))

@@ -168,10 +168,20 @@ def parse_options(argv: Sequence[str] | None = None, description: str = "") -> O
     )
 
 
-def main_for(collect: Callable[[Options], list[Row]], description: str) -> int:
-    """The ``main`` of one benchmark script: collect rows and print the table."""
+Worker = Callable[[str, list[str]], dict[str, Any]]
+
+
+def main_for(
+    collect: Callable[[Options], list[Row]], description: str, worker: Worker | None = None
+) -> int:
+    """The ``main`` of one benchmark script: collect rows and print the table, or (with
+    ``--worker SIDE ARGS``) run one side's ``worker(side, args)`` and emit its result."""
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        raise SystemExit("worker mode is handled by the script itself")
+        if worker is None or len(sys.argv) < 3:
+            raise SystemExit("this script has no worker mode")
+        side, rest = sys.argv[2], sys.argv[3:]
+        guarded(lambda: worker(side, rest))
+        return 0
     opts = parse_options(sys.argv[1:], description)
     started = time.perf_counter()
     rows = collect(opts)
@@ -323,13 +333,6 @@ def pick(result: dict[str, Any] | Measure, key: str) -> Measure:
     if value is None:
         return Measure.failed(str(result.get(key + "_note", "n/a")))
     return Measure(float(value))
-
-
-def worker_args(argv: Sequence[str]) -> tuple[str, list[str]] | None:
-    """``(side, rest)`` when this process is a worker (``--worker SIDE ...``), else None."""
-    if len(argv) >= 2 and argv[0] == "--worker":
-        return argv[1], list(argv[2:])
-    return None
 
 
 # ---------------------------------------------------------------- in the workers
