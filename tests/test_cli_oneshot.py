@@ -158,3 +158,44 @@ def test_server_flag_starts_the_server_or_says_why_not(tmp_path: Path) -> None:
     done = run_piped(["--server"], env, tmp_path, timeout=20)
     # binding to every interface without a token is refused by the server: exit 2, one line
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_sigint_in_one_shot_exits_130(tmp_path: Path, server) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server.script(
+        Reply.tool_call("python", "import time\nprint('sleeping', flush=True)\ntime.sleep(100)"),
+        Reply.text("unused"),
+    )
+    env = cli_env(tmp_path / "cfg")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interpreter", "-y", *model_args(server.url), "sleep"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env, cwd=tmp_path, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        seen = ""
+        deadline = time.monotonic() + 20
+        while "sleeping" not in seen and time.monotonic() < deadline:
+            seen += proc.stdout.readline()
+        assert "sleeping" in seen
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_json_mode_without_y_declines_and_stdout_stays_json(tmp_path: Path, server) -> None:
+    server.script(Reply.tool_call("python", MARKER_CODE))
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(["--json", *model_args(server.url), "go"], env, tmp_path)
+    assert done.returncode == 0
+    chunks = [json.loads(line) for line in done.stdout.splitlines()]
+    assert any(c["type"] == "confirmation" for c in chunks)
+    assert "-y" in done.stderr
+    assert not (tmp_path / "marker.txt").exists()

@@ -302,3 +302,27 @@ def test_python_api_chat_with_display_asks_in_the_terminal(tmp_path: Path, serve
     finally:
         child.close(force=True)
     assert (tmp_path / "marker.txt").exists()
+
+
+def test_ctrl_c_stops_a_streaming_reply_and_keeps_the_conversation(server, cli_factory) -> None:
+    server.script(
+        Reply.delay(0.1, Reply.text("word " * 400, chunk_size=5)),
+        Reply.text("Next turn fine."),
+    )
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("talk a lot")
+    cli.expect_text("word word")
+    started = time.monotonic()
+    cli.child.sendintr()
+    cli.expect_text("Stopped", timeout=10)
+    cli.prompt(timeout=10)
+    assert time.monotonic() - started < 5
+    cli.send_line("next")
+    cli.expect_text("Next turn fine.")
+    cli.prompt()
+    assert cli.quit() == 0
+    sent = server.requests[-1]["messages"]
+    partial = [m for m in sent if m["role"] == "assistant"]
+    assert partial and partial[0]["content"].startswith("word word")
+    assert len(partial[0]["content"]) < len("word " * 400)
