@@ -199,3 +199,44 @@ def test_json_mode_without_y_declines_and_stdout_stays_json(tmp_path: Path, serv
     assert any(c["type"] == "confirmation" for c in chunks)
     assert "-y" in done.stderr
     assert not (tmp_path / "marker.txt").exists()
+
+
+def test_fast_uses_the_small_model_and_asks_for_brevity(tmp_path: Path, server) -> None:
+    server.script(Reply.text("ok"))
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(["--fast", "-ab", server.url, "-ak", "k", "hi"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    request = server.requests[0]
+    assert request["model"] == "gpt-4o-mini"
+    assert "concise" in request["messages"][0]["content"]
+
+
+def test_plain_output_has_no_boxes_or_colours(tmp_path: Path, server) -> None:
+    server.script(Reply.text("**bold**") + Reply.tool_call("python", "print(2)"), Reply.text("."))
+    env = cli_env(tmp_path / "cfg")
+    done = run_piped(["--plain", "-y", *model_args(server.url), "go"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "```python\nprint(2)\n```" in done.stdout and "╭" not in done.stdout
+    assert "\x1b" not in done.stdout
+
+
+def test_reset_profile_rewrites_the_default(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "cfg")
+    profile = tmp_path / "cfg" / "open-interpreter" / "profiles" / "default.yaml"
+    profile.parent.mkdir(parents=True)
+    profile.write_text("llm:\n  model: something-else\n")
+    done = run_piped(["--reset_profile"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "something-else" not in profile.read_text() and "version" in profile.read_text()
+    refused = run_piped(["--reset_profile", "other"], env, tmp_path)
+    assert refused.returncode == 2
+
+
+def test_local_without_a_local_server_says_how_to_start_one(tmp_path: Path) -> None:
+    from interpreter.terminal.local import find_local_server
+
+    if find_local_server(timeout=0.2) is not None:
+        pytest.skip("a local model server is running on this machine")
+    done = run_piped(["--local", "hi"], cli_env(tmp_path / "cfg"), tmp_path)
+    assert done.returncode == 1
+    assert "ollama" in done.stderr.lower() and "--api_base" in done.stderr

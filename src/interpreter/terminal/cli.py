@@ -22,6 +22,10 @@ __all__ = ["main", "run"]
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+class SetupError(Exception):
+    """The model cannot be reached as asked (exit code 1); ``str()`` says what to do."""
+
+
 def _error(message: str) -> None:
     sys.stderr.write(f"interpreter: {message}\n")
     sys.stderr.flush()
@@ -49,6 +53,9 @@ def run(argv: Sequence[str]) -> int:
     except UsageError as err:
         _error(str(err))
         return EXIT_USAGE
+    except SetupError as err:
+        _error(str(err))
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
@@ -84,11 +91,11 @@ def _use_local_server(interp: OpenInterpreter, *, model_given: bool) -> None:
 
     server = find_local_server()
     if server is None:
-        raise UsageError(NO_LOCAL_SERVER)
+        raise SetupError(NO_LOCAL_SERVER)
     interp.llm.api_base = server.api_base
     if not model_given:
         if not server.models:
-            raise UsageError(f"{server.name} at {server.api_base} has no model; pull one first")
+            raise SetupError(f"{server.name} at {server.api_base} has no model; pull one first")
         interp.llm.model = server.models[0]
     print(f"Using {interp.llm.model} on {server.name} ({server.api_base}).")
 

@@ -90,7 +90,7 @@ class _MessageBlock(_Block):
         from rich.console import Group
 
         self.printed += 1
-        if self.printed == 1:
+        if self.printed == 1 or _starts_with_spacing(text):
             return self._markdown(text)
         return Group("", self._markdown(text))
 
@@ -101,6 +101,13 @@ class _MessageBlock(_Block):
         if self.role == "user":
             return Text("> " + text, style="bold")
         return Markdown(text, code_theme=CODE_THEME, hyperlinks=False)
+
+
+def _starts_with_spacing(text: str) -> bool:
+    """Whether rich's Markdown already puts a blank line before this section (lists,
+    tables, code blocks)."""
+    head = text.lstrip()[:3]
+    return head[:1] in ("-", "*", "+", "|", "`", "~") or (head[:1].isdigit() and "." in head)
 
 
 class _CodeBlock(_Block):
