@@ -11,10 +11,10 @@ from typing import ClassVar
 
 import pytest
 
-from interpreter.computer.base import Language
-from interpreter.computer.computer import Computer, UnknownLanguage
-from interpreter.computer.languages import Python, Shell
-from interpreter.computer.languages.output import OutputCap, output, strip_ansi
+from interpreter.execution.base import Language
+from interpreter.execution.computer import Computer, UnknownLanguage
+from interpreter.execution.languages import Python, Shell
+from interpreter.execution.languages.output import OutputCap, output, strip_ansi
 from interpreter.core.lmc import Chunk
 
 
@@ -58,7 +58,7 @@ def computer() -> Iterator[Computer]:
 
 def test_constructing_is_cheap_and_lazy() -> None:
     code = (
-        "import sys; from interpreter.computer.computer import Computer; c = Computer(); "
+        "import sys; from interpreter.execution.computer import Computer; c = Computer(); "
         "c.get_language('python'); print('jupyter_client' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -12,8 +12,8 @@ from types import FrameType
 
 import pytest
 
-from interpreter.computer.computer import Computer
-from interpreter.computer.languages import Python
+from interpreter.execution.computer import Computer
+from interpreter.execution.languages import Python
 from interpreter.core.lmc import Chunk
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32).decode()

@@ -11,8 +11,8 @@ from types import FrameType
 
 import pytest
 
-from interpreter.computer.computer import Computer
-from interpreter.computer.languages import Shell
+from interpreter.execution.computer import Computer
+from interpreter.execution.languages import Shell
 from interpreter.core.lmc import Chunk
 
 RESTARTED = "The shell was restarted"

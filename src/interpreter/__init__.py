@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 __all__ = ["OpenInterpreter", "interpreter", "computer", "__version__"]
 
 if TYPE_CHECKING:
-    from .computer.computer import Computer
+    from .execution.computer import Computer
     from .core.interpreter import OpenInterpreter
 
     interpreter: OpenInterpreter

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ..computer.computer import Computer
+from ..execution.computer import Computer
 from ..llm.llm import Llm
 from .lmc import Chunk, Message, normalize, normalize_all
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
