@@ -8,13 +8,14 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 import pytest
 
+from interpreter.core.lmc import Chunk
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages import Python
-from interpreter.core.lmc import Chunk
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32).decode()
 
@@ -222,3 +223,17 @@ def test_code_ignoring_interrupts_gets_its_kernel_restarted() -> None:
         assert "NameError" in run(computer, "doomed")
     finally:
         computer.terminate()
+
+
+def test_kernel_leaves_no_files_in_the_working_directory(tmp_path: Path) -> None:
+    before = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        computer = Computer()
+        try:
+            assert computer.run("python", "print(1 + 1)")[0]["content"] == "2\n"
+            assert list(tmp_path.iterdir()) == []
+        finally:
+            computer.terminate()
+    finally:
+        os.chdir(before)

@@ -7,9 +7,11 @@ import os
 import queue
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -67,7 +69,9 @@ class _Kernel:
         from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import KernelManager
 
-        self.manager: Any = KernelManager(transport="ipc")
+        # IPC sockets live in a private directory, never in the user's working directory.
+        self.ipc_dir = tempfile.mkdtemp(prefix="interpreter-kernel-")
+        self.manager: Any = KernelManager(transport="ipc", ip=os.path.join(self.ipc_dir, "ipc"))
         self.manager._kernel_spec = KernelSpec(
             argv=_kernel_argv(), display_name="Python 3", language="python"
         )
@@ -144,7 +148,10 @@ class _Kernel:
         try:
             self.client.stop_channels()
         finally:
-            self.manager.shutdown_kernel(now=True)
+            try:
+                self.manager.shutdown_kernel(now=True)
+            finally:
+                shutil.rmtree(self.ipc_dir, ignore_errors=True)
 
 
 def _is_idle(msg: dict[str, Any]) -> bool:
