@@ -11,9 +11,9 @@ from types import FrameType
 
 import pytest
 
+from interpreter.core.lmc import Chunk
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages import Shell
-from interpreter.core.lmc import Chunk
 
 RESTARTED = "The shell was restarted"
 

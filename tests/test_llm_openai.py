@@ -264,3 +264,14 @@ def test_long_tail_model_without_litellm_says_how_to_install() -> None:
     llm.model = "command-nightly"
     with pytest.raises(NoModelConfigured, match=r'pip install "interpreter\[litellm\]"'):
         run(llm)
+
+
+def test_count_tokens_needs_no_api_key() -> None:
+    from interpreter.llm.llm import Llm
+
+    llm = Llm()
+    llm.model = "gpt-4o"
+    n = llm.count_tokens(
+        [{"role": "user", "type": "message", "content": "hello there"}], system_message="sys"
+    )
+    assert 5 < n < 40

@@ -108,7 +108,8 @@ def test_cannot_count_fails_closed(monkeypatch: pytest.MonkeyPatch, tmp_path: An
         with pytest.raises(ContextOverflow, match="cannot count tokens"):
             count_tokens([{"role": "user", "content": "hi"}], "gpt-4")
         with pytest.raises(ContextOverflow, match="cannot count tokens"):
-            fit_to_context([], model="gpt-4", context_window=100, max_tokens=10)
+            big = [{"role": "user", "content": "hi " * 100}]  # over the byte bound: must count
+            fit_to_context(big, model="gpt-4", context_window=100, max_tokens=10)
     finally:
         tokens._load_encoding.cache_clear()
 
@@ -283,3 +284,25 @@ def test_fitting_a_long_conversation_is_fast() -> None:
     print(f"fit_to_context: {len(messages)} messages in {elapsed:.3f} s")
     check_structure(fitted)
     assert elapsed < 2.0
+
+
+def test_small_requests_fit_without_loading_the_tokenizer() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from interpreter.llm.tokens import fit_to_context; "
+        "msgs = [{'role': 'system', 'content': 's'}, {'role': 'user', 'content': 'hi ' * 500}]; "
+        "assert fit_to_context(msgs, model='gpt-4o', context_window=8000, max_tokens=None) == msgs; "
+        "print('tiktoken' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_byte_bound_never_skips_needed_fitting() -> None:
+    from interpreter.llm.tokens import count_tokens, fit_to_context
+
+    msgs = [{"role": "user", "content": "word " * 3000}]  # ~3000 tokens, 15000 bytes
+    fitted = fit_to_context(msgs, model="gpt-4o", context_window=2000, max_tokens=100)
+    assert count_tokens(fitted, "gpt-4o") + 100 <= 2000

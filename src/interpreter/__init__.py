@@ -12,8 +12,8 @@ __version__ = "0.1.0"
 __all__ = ["OpenInterpreter", "interpreter", "computer", "__version__"]
 
 if TYPE_CHECKING:
-    from .execution.computer import Computer
     from .core.interpreter import OpenInterpreter
+    from .execution.computer import Computer
 
     interpreter: OpenInterpreter
     computer: Computer

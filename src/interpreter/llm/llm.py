@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..core.lmc import Message
-from .errors import BudgetExceeded
+from .errors import BudgetExceeded, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
 from .providers import (
     Route,
@@ -87,7 +87,10 @@ class Llm:
         """Tokens of the request these messages would make (before fitting)."""
         from .tokens import count_tokens
 
-        route = self.route()
+        try:
+            route = self.route()
+        except NoModelConfigured:  # counting needs no key: assume the key-less wire format
+            route = choose_route(self.model, api_base=self.api_base, api_key="unused")
         wire = self._wire(messages, system_message, route, self._functions(route))
         return count_tokens(wire, self.model)
 

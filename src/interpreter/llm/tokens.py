@@ -143,6 +143,21 @@ def _tool_call_tokens(call: Any, encoding: Any) -> int:
 # -- fitting --------------------------------------------------------------------------------
 
 
+class _ByteBound:
+    """An "encoding" counting UTF-8 bytes: an upper bound of any BPE token count.
+
+    Every BPE token stands for at least one byte, so a request whose byte bound fits the
+    window fits for sure, and the ~100 MB tokenizer need not be loaded for it.
+    """
+
+    @staticmethod
+    def encode_ordinary(text: str) -> bytes:
+        return text.encode("utf-8", "surrogatepass")
+
+
+_BYTES = _ByteBound()
+
+
 def fit_to_context(
     wire_messages: list[Message],
     *,
@@ -160,7 +175,10 @@ def fit_to_context(
     """
     window = context_window or default_context_window(model)
     reserve = max_tokens if max_tokens is not None else min(4096, window // 4)
-    fitter = _Fitter(wire_messages, get_encoding(model), window - reserve - REPLY_PRIMING)
+    budget = window - reserve - REPLY_PRIMING
+    if sum(_message_tokens(m, _BYTES) for m in wire_messages) <= budget:
+        return list(wire_messages)  # fits even if every byte were a token: no tokenizer needed
+    fitter = _Fitter(wire_messages, get_encoding(model), budget)
     if fitter.over() > 0:
         fitter.shrink()
     if fitter.over() > 0:
