@@ -321,3 +321,33 @@ def test_conversation_saved_without_secrets(
     text = files[0].read_text()
     assert "sk-test-secret" not in text and '"done"' in text
     assert files[0].stat().st_mode & 0o777 == 0o600
+
+
+def test_registered_language_reaches_schema_and_system_message(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    from collections.abc import Iterator as It
+
+    from interpreter.execution.base import Language
+
+    class Upper(Language):
+        name = "upper"
+        aliases = ("up",)
+
+        def run(self, code: str) -> It[dict[str, object]]:
+            yield {"type": "console", "format": "output", "content": code.upper()}
+
+        def interrupt(self) -> None:
+            pass
+
+        def terminate(self) -> None:
+            pass
+
+    interp.computer.languages.append(Upper)
+    interp.auto_run = True
+    server.script(Reply.tool_call("upper", "shout"), Reply.text("ok"))
+    interp.chat("go", display=False)
+    first = server.requests[0]
+    assert "upper" in first["tools"][0]["function"]["parameters"]["properties"]["language"]["enum"]
+    assert "upper" in first["messages"][0]["content"]
+    assert "SHOUT" in tool_messages(server.requests[1])[0]["content"]

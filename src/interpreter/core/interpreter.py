@@ -182,7 +182,8 @@ class OpenInterpreter:
     # -- used by the turn loop ----------------------------------------------------------
 
     def _full_system_message(self) -> str:
-        parts = [self.system_message.strip()]
+        languages = ", ".join(self.computer.language_names())
+        parts = [self.system_message.strip(), f"You can run code in: {languages}."]
         if self.custom_instructions.strip():
             parts.append(self.custom_instructions.strip())
         return "\n\n".join(parts)
