@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +153,29 @@ def test_profiles_prints_the_folder(tmp_path: Path) -> None:
     done = run_piped(["--profiles"], env, tmp_path)
     assert done.returncode == 0
     assert str(tmp_path / "cfg" / "open-interpreter" / "profiles") in done.stdout
+    default = tmp_path / "cfg" / "open-interpreter" / "profiles" / "default.yaml"
+    assert "version: 0.2.5" in default.read_text()  # created on the first run, commented
+
+
+def test_profiles_opens_default_yaml_in_the_editor_without_an_opener(tmp_path: Path) -> None:
+    import pexpect
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f"#!/bin/sh\necho edited:$1 > {tmp_path}/opened\n")
+    editor.chmod(0o755)
+    env = cli_env(tmp_path / "cfg", PATH=f"/nonexistent:{os.path.dirname(sys.executable)}")
+    env["EDITOR"] = str(editor)
+    child = pexpect.spawn(sys.executable, ["-m", "interpreter", "--profiles"], env=env, timeout=20)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert (tmp_path / "opened").read_text().strip().endswith("profiles/default.yaml")
+
+
+def test_first_run_writes_the_default_profile(tmp_path: Path) -> None:
+    run_piped(["hi"], cli_env(tmp_path / "cfg"), tmp_path)
+    default = tmp_path / "cfg" / "open-interpreter" / "profiles" / "default.yaml"
+    assert default.stat().st_mode & 0o777 == 0o600 and "llm:" in default.read_text()
 
 
 def test_server_flag_starts_the_server_or_says_why_not(tmp_path: Path) -> None:

@@ -61,8 +61,9 @@ def run(argv: Sequence[str]) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from ..store.profiles import ProfileError
+    from ..store.profiles import ProfileError, ensure_default_profile
 
+    ensure_default_profile()  # the first run writes default.yaml with commented defaults
     if args.profiles or args.local_models:
         return _open_folders(args)
     if args.reset_profile != NOT_GIVEN:
@@ -105,7 +106,7 @@ def _open_folders(args: argparse.Namespace) -> int:
     from .picker import open_folder
 
     if args.profiles:
-        open_folder(profiles_dir(), print)
+        open_folder(profiles_dir(), print, edit=profiles_dir() / "default.yaml")
     if args.local_models:
         open_folder(config_dir() / "models", print)
     return EXIT_OK

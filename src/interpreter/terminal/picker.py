@@ -74,8 +74,12 @@ def _pick_with_keys(question: str, titles: Sequence[str]) -> int | None:
     return app.run()
 
 
-def open_folder(path: Path, say: Callable[[str], None]) -> None:
-    """Create ``path`` if needed, say where it is, and open it when a file opener exists."""
+def open_folder(path: Path, say: Callable[[str], None], edit: Path | None = None) -> None:
+    """Create ``path`` if needed, say where it is, and open it when a file opener exists.
+
+    Without an opener, ``edit`` (a file in it) is opened in ``$VISUAL``/``$EDITOR`` when one is
+    set and we are in a terminal; otherwise the path printed is all there is to do.
+    """
     from ..store.paths import ensure_dir
 
     ensure_dir(path)
@@ -86,6 +90,8 @@ def open_folder(path: Path, say: Callable[[str], None]) -> None:
     if opener is None:
         if hasattr(os, "startfile"):
             os.startfile(path)
+        elif edit is not None:
+            _edit(edit, say)
         return
     try:
         subprocess.Popen(
@@ -97,3 +103,16 @@ def open_folder(path: Path, say: Callable[[str], None]) -> None:
         )
     except OSError as err:
         say(f"Could not open it ({err}); open it yourself.")
+
+
+def _edit(file: Path, say: Callable[[str], None]) -> None:
+    import shlex
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor or not sys.stdin.isatty():
+        return
+    say(f"Opening {file} in {editor}.")
+    try:
+        subprocess.run([*shlex.split(editor), str(file)], check=False)
+    except OSError as err:
+        say(f"Could not start {editor} ({err}); edit {file} yourself.")
