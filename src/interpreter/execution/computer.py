@@ -44,6 +44,9 @@ class Computer:
         self.languages: list[type[Language]] = [Python, Shell]
         self.timeout = timeout
         self.max_output_bytes = max_output_bytes
+        #: A Jupyter Kernel Gateway URL: when set, Python runs in a kernel there.
+        self.kernel_gateway: str | None = None
+        self.kernel_gateway_token: str | None = None
         self._instances: dict[type[Language], Language] = {}
         self._running: set[Language] = set()
         self._lock = threading.Lock()
@@ -69,8 +72,18 @@ class Computer:
             raise UnknownLanguage(language)
         with self._lock:
             if cls not in self._instances:
-                self._instances[cls] = cls()
+                self._instances[cls] = self._create(cls)
             return self._instances[cls]
+
+    def _create(self, cls: type[Language]) -> Language:
+        """A new runtime; a remote one when a kernel gateway is set (see gateway.py)."""
+        from . import gateway
+
+        if self.kernel_gateway and cls is Python:
+            return gateway.RemotePython(self.kernel_gateway, token=self.kernel_gateway_token)
+        if issubclass(cls, gateway.RemoteKernel):
+            return cls(self.kernel_gateway, token=self.kernel_gateway_token)
+        return cls()
 
     # ---- running ---------------------------------------------------------------------
 
