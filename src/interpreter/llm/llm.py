@@ -16,6 +16,7 @@ from .errors import BudgetExceeded, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
 from .providers import (
     Route,
+    check_offline,
     choose_route,
     default_context_window,
     default_supports_functions,
@@ -73,7 +74,7 @@ class Llm:
         """Send ``messages`` (LMC, no system message) and yield the reply as events."""
         route = self.route()
         functions = self._functions(route)
-        wire = self._fitted(self._wire(messages, system_message, route, functions))
+        wire = self._fitted(self._wire(messages, system_message, route, functions), route)
         self._check_budget(wire)
         tools: list[dict[str, Any]] = []
         if functions:
@@ -95,8 +96,12 @@ class Llm:
         return count_tokens(wire, self.model)
 
     def route(self) -> Route:
-        """Where requests go (raises NoModelConfigured when a needed key is missing)."""
-        return choose_route(self.model, api_base=self.api_base, api_key=self.api_key)
+        """Where requests go (raises NoModelConfigured when a needed key is missing, or when
+        ``offline`` and the model is neither on this machine nor on a private network)."""
+        route = choose_route(self.model, api_base=self.api_base, api_key=self.api_key)
+        if self.offline:
+            check_offline(route)
+        return route
 
     def reset_usage(self) -> None:
         """Forget the tokens and cost spent so far."""
@@ -133,13 +138,28 @@ class Llm:
         )
         return to_openai(messages, system_message, options)
 
-    def _fitted(self, wire: list[WireMessage]) -> list[WireMessage]:
+    def _fitted(self, wire: list[WireMessage], route: Route) -> list[WireMessage]:
         from .tokens import fit_to_context
 
-        window = self.context_window or default_context_window(self.model)
-        return fit_to_context(
-            wire, model=self.model, context_window=window, max_tokens=self.max_tokens
-        )
+        window, max_tokens = self._limits(route)
+        return fit_to_context(wire, model=self.model, context_window=window, max_tokens=max_tokens)
+
+    def _limits(self, route: Route) -> tuple[int, int | None]:
+        """Context window and max tokens: the settings, else what a GGUF file or a local
+        server says (asked once per model), else a conservative default."""
+        if self.context_window:
+            return self.context_window, self.max_tokens
+        if route.kind == "gguf":
+            from .gguf import context_window
+
+            return context_window(route.model), self.max_tokens
+        if route.kind == "openai":  # only servers on this machine or a private network
+            from .local_servers import server_limits
+
+            told = server_limits(route.api_base, route.model)
+            if told.context_window:
+                return told.context_window, self.max_tokens or told.max_tokens
+        return default_context_window(self.model), self.max_tokens
 
     def _check_budget(self, wire: list[WireMessage]) -> None:
         if self.max_budget is None:
@@ -177,6 +197,16 @@ class Llm:
 
             body = messages_body(route, wire, **settings)
             return stream_messages(self._client(route), route, body, policy)
+        if route.kind == "gguf":
+            from .gguf import stream_gguf
+
+            return stream_gguf(
+                route.model,
+                wire,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                n_ctx=self.context_window,
+            )
         if route.kind == "openai":
             from .openai_compat import chat_body, stream_chat
 

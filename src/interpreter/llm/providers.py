@@ -2,7 +2,8 @@
 
 ``claude-*`` / ``anthropic/*`` -> Anthropic's Messages API; ``gpt-*``, ``o1*``, ``o3*``,
 ``openai/*``, ``ollama/*``, ``lm_studio/*``, ``openrouter/*`` ... or any ``api_base`` ->
-an OpenAI-compatible endpoint; every other model string -> LiteLLM.
+an OpenAI-compatible endpoint; ``*.gguf`` -> the file, run in this process (``gguf.py``);
+every other model string -> LiteLLM.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 from .errors import NoModelConfigured
 
-Kind = Literal["openai", "anthropic", "litellm"]
+Kind = Literal["openai", "anthropic", "litellm", "gguf"]
 
 OPENAI_BASE = "https://api.openai.com/v1"
 ANTHROPIC_BASE = "https://api.anthropic.com/v1"
@@ -70,7 +71,7 @@ class Route:
 
     @property
     def local(self) -> bool:
-        return is_local(self.api_base)
+        return self.kind == "gguf" or is_local(self.api_base)
 
 
 def is_local(url: str) -> bool:
@@ -95,6 +96,8 @@ def choose_route(
 ) -> Route:
     """The route for ``model``; raises NoModelConfigured when a hosted provider has no key."""
     env = os.environ if env is None else env
+    if model.strip().lower().endswith(".gguf"):
+        return Route("gguf", "llama-cpp-python", model.strip(), "", None)
     prefix, name = split_prefix(model)
     base = api_base.rstrip("/") if api_base else None
     if prefix == "anthropic" or (prefix is None and name.startswith("claude")):
@@ -145,7 +148,9 @@ def _missing_key_message(provider: _Provider) -> str:
 
 def default_supports_functions(route: Route) -> bool:
     """Tool calling by default: OpenAI, Anthropic and any explicit api_base, not local
-    model servers chosen by prefix (many of their models have no tools)."""
+    model servers chosen by prefix (many of their models have no tools) nor GGUF files."""
+    if route.kind == "gguf":
+        return False
     if route.kind == "anthropic":
         return True
     if route.kind == "openai":
@@ -155,6 +160,19 @@ def default_supports_functions(route: Route) -> bool:
 
 _VISION = re.compile(r"^(gpt-4o|gpt-4\.1|gpt-4-turbo|gpt-4-vision|gpt-5|o1(?!-mini)|o3|o4|"
                      r"claude-3|claude-(sonnet|opus|haiku)-4|claude-[4-9])")  # fmt: skip
+
+
+def check_offline(route: Route) -> None:
+    """With ``offline``: only this machine, a private network or an in-process model."""
+    from .local_servers import is_private_url
+
+    if route.kind == "gguf" or (route.api_base and is_private_url(route.api_base)):
+        return
+    where = route.api_base or f"{route.provider} (hosted)"
+    raise NoModelConfigured(
+        f"offline: {route.model} at {where} is not on this machine or a private network; "
+        "use --local, --api_base http://localhost:PORT/v1 or a .gguf file, or drop --offline."
+    )
 
 
 def default_supports_vision(route: Route) -> bool:

@@ -83,22 +83,46 @@ def _interpreter(args: argparse.Namespace) -> OpenInterpreter:
 
     interp = build_interpreter(args)
     if args.local:
-        _use_local_server(interp, model_given=args.model is not None)
+        _use_local_model(interp, args)
     return interp
 
 
-def _use_local_server(interp: OpenInterpreter, *, model_given: bool) -> None:
-    from .local import NO_LOCAL_SERVER, find_local_server
+def _note(line: str) -> None:
+    """A status line on stderr (stdout stays the conversation's, pure in --json mode)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
-    server = find_local_server()
-    if server is None:
+
+def _use_local_model(interp: OpenInterpreter, args: argparse.Namespace) -> None:
+    """--local: the given model on the first local server, or the one the user picks (saved
+    in the profile)."""
+    from ..llm.gguf import is_gguf
+    from .local import NO_LOCAL_SERVER, choose_local_model, find_local_server
+
+    if args.model is not None:
+        if is_gguf(args.model):
+            return
+        server = find_local_server()
+        if server is None:
+            raise SetupError(NO_LOCAL_SERVER)
+        interp.llm.api_base = server.api_base
+        _note(f"Using {interp.llm.model} on {server.name} ({server.api_base}).")
+        return
+    choice = choose_local_model(_note, current=(interp.llm.model, interp.llm.api_base))
+    if choice is None:
         raise SetupError(NO_LOCAL_SERVER)
-    interp.llm.api_base = server.api_base
-    if not model_given:
-        if not server.models:
-            raise SetupError(f"{server.name} at {server.api_base} has no model; pull one first")
-        interp.llm.model = server.models[0]
-    print(f"Using {interp.llm.model} on {server.name} ({server.api_base}).")
+    interp.llm.model = choice.model
+    if choice.api_base:
+        interp.llm.api_base = choice.api_base
+    _note(f"Using {choice.title}.")
+    _remember(args, choice.model, choice.api_base)
+
+
+def _remember(args: argparse.Namespace, model: str, api_base: str | None) -> None:
+    from ..store.profiles import resolve_profile
+    from .local import remember_model
+
+    _note(remember_model(resolve_profile(args.profile or "default"), model, api_base))
 
 
 def _open_folders(args: argparse.Namespace) -> int:
@@ -109,6 +133,7 @@ def _open_folders(args: argparse.Namespace) -> int:
         open_folder(profiles_dir(), print, edit=profiles_dir() / "default.yaml")
     if args.local_models:
         open_folder(config_dir() / "models", print)
+        print("Put .gguf files there, then pick one with --local (needs llama-cpp-python).")
     return EXIT_OK
 
 

@@ -65,6 +65,8 @@ def _apply_display_flags(interp: OpenInterpreter, args: argparse.Namespace) -> N
     if args.debug:
         interp.debug = True
         interp.verbose = True
+    if getattr(args, "kernel_gateway", None):
+        interp.computer.kernel_gateway = args.kernel_gateway
     if args.fast:
         extra = str(interp.custom_instructions or "").strip()
         interp.custom_instructions = (extra + "\n\n" + FAST_INSTRUCTIONS).strip()
@@ -89,4 +91,5 @@ def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
     profile = load_profile(resolve_profile(args.profile or "default"))
     apply_profile(interp, merge_profiles(profile, env_overrides(os.environ), flags_profile(args)))
     _apply_display_flags(interp, args)
+    interp.llm.offline = bool(interp.offline)  # offline: the model must be local too
     return interp

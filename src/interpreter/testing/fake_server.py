@@ -30,7 +30,12 @@ Replies (a dataclass; combine with ``+``):
 
 Routes: ``POST /v1/chat/completions`` (SSE when ``stream`` is true, else one
 ``chat.completion``), ``POST /v1/messages`` (Anthropic Messages API, same script),
-``GET /v1/models``. With the script empty the server answers 500
+``GET /v1/models``, and the local servers' own routes: ``GET /api/tags`` (Ollama's model
+list), and with ``context_length=N`` the one route named by ``context_route`` reports it:
+``"props"`` (llama.cpp ``GET /props``), ``"show"`` (Ollama ``POST /api/show``), ``"models"``
+(vLLM ``max_model_len`` in ``/v1/models``) or ``"lmstudio"`` (``GET /api/v0/models``).
+``models=(...)`` sets the listed model ids; ``get_paths`` records the GET/show paths asked.
+With the script empty the server answers 500
 ``fake server: no scripted reply left``. ``FakeModelServer(responder=fn)`` computes each
 reply as ``fn(request_json) -> Reply`` instead. ``FakeModelServer(log_path=...)`` appends
 each request to a JSON-lines file.
@@ -367,9 +372,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep test output quiet."""
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
-            data = {"object": "list", "data": [{"id": MODEL_NAME, "object": "model"}]}
-            self._send_json(200, data)
+        owner = self.server.owner
+        owner.get_paths.append(self.path)
+        answer = owner.local_answer(self.path.split("?")[0].rstrip("/"))
+        if answer is not None:
+            self._send_json(200, answer)
+        elif self.path.rstrip("/").endswith("/models"):
+            self._send_json(200, owner.models_list(with_limits=owner.context_route == "models"))
         else:
             self._send_json(404, {"error": {"message": f"fake server: no route {self.path}"}})
 
@@ -382,6 +391,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": {"message": "fake server: body is not JSON"}})
             return
         path = self.path.split("?")[0].rstrip("/")
+        if path == "/api/show":
+            self.server.owner.get_paths.append(path)
+            answer = self.server.owner.local_answer(path)
+            self._send_json(*((200, answer) if answer else (404, {"error": "no such model"})))
+            return
         if not (path.endswith("/chat/completions") or path.endswith("/messages")):
             self._send_json(404, {"error": {"message": f"fake server: no route {self.path}"}})
             return
@@ -482,6 +496,10 @@ class FakeModelServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     request_headers: list[dict[str, str]] = field(default_factory=list)
     request_paths: list[str] = field(default_factory=list)
+    models: tuple[str, ...] = (MODEL_NAME,)
+    context_length: int | None = None
+    context_route: str = "props"
+    get_paths: list[str] = field(default_factory=list)
     _script: deque[Reply] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: _Server | None = None
@@ -517,6 +535,28 @@ class FakeModelServer:
             if self._script:
                 return self._script.popleft()
         return self.responder(request) if self.responder is not None else None
+
+    def models_list(self, with_limits: bool = False) -> dict[str, Any]:
+        """The ``/v1/models`` answer (vLLM's ``max_model_len`` too when ``with_limits``)."""
+        rows: list[dict[str, Any]] = [{"id": m, "object": "model"} for m in self.models]
+        if with_limits and self.context_length:
+            rows = [{**row, "max_model_len": self.context_length} for row in rows]
+        return {"object": "list", "data": rows}
+
+    def local_answer(self, path: str) -> dict[str, Any] | None:
+        """The answer of a local server's own route (Ollama, llama.cpp, LM Studio), or None."""
+        if path == "/api/tags":
+            return {"models": [{"name": m, "model": m} for m in self.models]}
+        n, route = self.context_length, self.context_route
+        if n is None:
+            return None
+        if path == "/props" and route == "props":
+            return {"default_generation_settings": {"n_ctx": n, "n_predict": -1}}
+        if path == "/api/show" and route == "show":
+            return {"model_info": {"general.architecture": "fake", "fake.context_length": n}}
+        if path == "/api/v0/models" and route == "lmstudio":
+            return {"data": [{"id": m, "max_context_length": n} for m in self.models]}
+        return None
 
     def start(self) -> FakeModelServer:
         """Listen (in a background thread) and return self."""
