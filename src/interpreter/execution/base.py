@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..core.lmc import Chunk
+
+if TYPE_CHECKING:
+    from .sandbox import SandboxPolicy
 
 
 class Language(ABC):
@@ -28,6 +31,9 @@ class Language(ABC):
     caps_output: ClassVar[bool] = False
     #: The most console output bytes one run forwards (set by the Computer before a run).
     max_output_bytes: int | None = None
+    #: Where new processes launch: inside this OS sandbox, or (None) unconfined. Set by
+    #: the Computer before a run; a running process keeps the sandbox it started in.
+    sandbox: SandboxPolicy | None = None
 
     @abstractmethod
     def run(self, code: str) -> Iterator[Chunk]: ...

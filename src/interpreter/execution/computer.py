@@ -11,6 +11,7 @@ from ..core.lmc import Chunk
 from .base import Language
 from .languages import Python, Shell
 from .languages.output import OutputCap, is_output, output
+from .sandbox import SandboxPolicy
 
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
 
@@ -48,6 +49,8 @@ class Computer:
         self.kernel_gateway: str | None = None
         self.kernel_gateway_token: str | None = None
         self._instances: dict[type[Language], Language] = {}
+        self._sandbox: SandboxPolicy | None = None
+        self._allow_network = False
         self._running: set[Language] = set()
         self._lock = threading.Lock()
 
@@ -85,6 +88,36 @@ class Computer:
             return cls(self.kernel_gateway, token=self.kernel_gateway_token)
         return cls()
 
+    # ---- sandbox ---------------------------------------------------------------------
+
+    @property
+    def sandbox(self) -> bool:
+        """Run code in the OS sandbox (execution/sandbox.py); setting it to True raises
+        SandboxUnavailable when this system has no sandbox. Changing it restarts languages."""
+        return self._sandbox is not None
+
+    @sandbox.setter
+    def sandbox(self, value: bool) -> None:
+        self._set_sandbox(bool(value), self._allow_network)
+
+    @property
+    def allow_network(self) -> bool:
+        """Whether sandboxed code may use the network."""
+        return self._allow_network
+
+    @allow_network.setter
+    def allow_network(self, value: bool) -> None:
+        self._set_sandbox(self.sandbox, bool(value))
+
+    def _set_sandbox(self, enabled: bool, allow_network: bool) -> None:
+        from .sandbox import policy_for
+
+        policy = policy_for(enabled, allow_network)
+        self._allow_network = allow_network
+        if policy != self._sandbox:
+            self._sandbox = policy
+            self.terminate()
+
     # ---- running ---------------------------------------------------------------------
 
     def stream(self, language: str, code: str) -> Iterator[Chunk]:
@@ -97,6 +130,7 @@ class Computer:
 
     def _stream(self, runtime: Language, code: str) -> Iterator[Chunk]:
         runtime.max_output_bytes = self.max_output_bytes
+        runtime.sandbox = self._sandbox
         chunks = runtime.run(code)
         if not runtime.caps_output:
             chunks = OutputCap(self.max_output_bytes).wrap(chunks)

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from ...core.lmc import Chunk
 from ..base import Language
+from ..sandbox import SandboxPolicy, wrap
 from .output import OutputCap, active_line, output, strip_ansi
 
 _POLL_S = 0.2
@@ -65,15 +66,25 @@ def _install_expression(token: str, limit: int | None) -> str:
 class _Kernel:
     """One running kernel: its manager, a blocking client and the marker pattern."""
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, sandbox: SandboxPolicy | None = None) -> None:
         from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import KernelManager
 
         # IPC sockets live in a private directory, never in the user's working directory.
         self.ipc_dir = tempfile.mkdtemp(prefix="interpreter-kernel-")
         self.manager: Any = KernelManager(transport="ipc", ip=os.path.join(self.ipc_dir, "ipc"))
+        # -- sandbox: the kernel runs inside it; signals may not reach it, so interrupts
+        # go as messages; the connection file sits with the sockets (visible inside).
+        self.sandboxed = sandbox is not None
+        argv = _kernel_argv()
+        if sandbox is not None:
+            argv = wrap(argv, sandbox, [self.ipc_dir])
+            self.manager.connection_file = os.path.join(self.ipc_dir, "kernel.json")
         self.manager._kernel_spec = KernelSpec(
-            argv=_kernel_argv(), display_name="Python 3", language="python"
+            argv=argv,
+            display_name="Python 3",
+            language="python",
+            interrupt_mode="message" if self.sandboxed else "signal",
         )
         self.manager.start_kernel(
             cwd=os.getcwd(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -141,6 +152,9 @@ class _Kernel:
                 return
 
     def interrupt(self) -> None:
+        if self.sandboxed:  # -- sandbox: an interrupt_request on the control channel
+            self.manager.interrupt_kernel()
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGINT)
 
@@ -213,7 +227,7 @@ class Python(Language):
                 self._kernel.shutdown()
                 self._kernel = None
             if self._kernel is None:
-                self._kernel = _Kernel(self.max_output_bytes)
+                self._kernel = _Kernel(self.max_output_bytes, self.sandbox)
             self._kernel.set_limit(self.max_output_bytes)
             return self._kernel
 
@@ -255,7 +269,7 @@ class Python(Language):
     def _replace(self, kernel: _Kernel) -> None:
         with self._lock:
             kernel.shutdown()
-            self._kernel = _Kernel(self.max_output_bytes)
+            self._kernel = _Kernel(self.max_output_bytes, self.sandbox)
 
     def _message_chunks(
         self, kernel: _Kernel, msg: dict[str, Any], cap: OutputCap

@@ -20,6 +20,7 @@ from typing import IO, ClassVar
 
 from ...core.lmc import Chunk
 from ..base import Language
+from ..sandbox import SandboxPolicy, wrap
 from .output import active_line, output
 
 _READ_SIZE = 65536
@@ -34,9 +35,12 @@ _RESTART_NOTICE = (
 class _Bash:
     """A bash process whose stdout and stderr are read by threads into one queue."""
 
-    def __init__(self, cwd: str | None, state_file: str) -> None:
+    def __init__(self, cwd: str | None, state_file: str, sandbox: SandboxPolicy | None) -> None:
+        argv = ["bash", "--norc", "--noprofile"]
+        if sandbox is not None:  # -- sandbox: bash (and all it starts) runs inside it
+            argv = wrap(argv, sandbox, [os.path.dirname(state_file)])
         self.proc = subprocess.Popen(
-            ["bash", "--norc", "--noprofile"],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -164,7 +168,7 @@ class Shell(Language):
         if self._bash is None or not self._bash.alive():
             if self._bash is not None:
                 self._bash.kill()
-            self._bash = _Bash(None, self._state_file)
+            self._bash = _Bash(None, self._state_file, self.sandbox)
         return self._bash
 
     def _script(self, code: str, token: str) -> str:
@@ -229,7 +233,7 @@ class Shell(Language):
                 yield output(reader.buffer)
         bash.kill()
         with self._lock:
-            self._bash = _Bash(None, self._state_file)
+            self._bash = _Bash(None, self._state_file, self.sandbox)
         yield output(_RESTART_NOTICE)
 
     def interrupt(self) -> None:

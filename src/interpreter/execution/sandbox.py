@@ -1,0 +1,205 @@
+"""The OS sandbox that languages launch their processes in (``computer.sandbox = True``).
+
+Inside, the file system is read-only except the working directory, a private /tmp and
+the few directories a language names (its IPC sockets, its saved state); there is no
+network unless allowed; no new privileges; limits on processes and memory. Mechanisms,
+best first: bubblewrap (Linux namespaces), Landlock (Linux 5.13+, no namespaces needed),
+``sandbox-exec`` (macOS). ``INTERPRETER_SANDBOX=bwrap|landlock|sandbox-exec|none``
+forces one (for tests and for users who know their system).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "SandboxPolicy",
+    "SandboxUnavailable",
+    "UNAVAILABLE",
+    "mechanism",
+    "policy_for",
+    "require",
+    "wrap",
+]
+
+UNAVAILABLE = (
+    "Sandbox unavailable: install bubblewrap (apt-get install bubblewrap) or use a Linux "
+    "kernel with Landlock (5.13+), or macOS sandbox-exec; refusing to run code unsandboxed."
+)
+DEFAULT_MAX_PROCESSES = 256
+DEFAULT_MAX_MEMORY = 2 * 1024**3
+_LAUNCHER = Path(__file__).with_name("sandbox_landlock.py")
+_MECHANISMS = ("bwrap", "landlock", "sandbox-exec")
+
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox mechanism works on this system; ``str()`` is one line saying so."""
+
+    def __init__(self, message: str = UNAVAILABLE) -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """What sandboxed code may do. ``workdir`` is writable; the rest is read-only."""
+
+    workdir: str
+    allow_network: bool = False
+    max_processes: int = DEFAULT_MAX_PROCESSES
+    max_memory_bytes: int = DEFAULT_MAX_MEMORY
+    writable: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _bwrap_works() -> bool:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
+    probe = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    probe += ["--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _landlock_works() -> bool:
+    from .sandbox_landlock import landlock_abi
+
+    return sys.platform.startswith("linux") and landlock_abi() >= 1
+
+
+@functools.cache
+def _detect(forced: str | None) -> str | None:
+    if forced:
+        return forced if forced in _MECHANISMS else None
+    if sys.platform == "darwin":
+        return "sandbox-exec" if shutil.which("sandbox-exec") else None
+    if _bwrap_works():
+        return "bwrap"
+    return "landlock" if _landlock_works() else None
+
+
+def mechanism() -> str | None:
+    """The sandbox mechanism this system offers (``bwrap``, ``landlock``, ``sandbox-exec``)."""
+    return _detect(os.environ.get("INTERPRETER_SANDBOX") or None)
+
+
+def require() -> str:
+    """The mechanism, or SandboxUnavailable."""
+    found = mechanism()
+    if found is None:
+        raise SandboxUnavailable()
+    return found
+
+
+def wrap(
+    argv: Sequence[str], policy: SandboxPolicy, extra_writable: Sequence[str] = ()
+) -> list[str]:
+    """The command line that runs ``argv`` inside the sandbox ``policy`` describes.
+
+    ``extra_writable`` are directories the language itself needs to write (sockets, state).
+    """
+    how = require()
+    writable = [policy.workdir, *policy.writable, *extra_writable]
+    config: dict[str, object] = {
+        "nproc": policy.max_processes,
+        "data": policy.max_memory_bytes,
+        "cgroup": True,
+    }
+    if how == "bwrap":
+        inner = _bwrap_argv(policy, writable) + list(argv)
+    elif how == "landlock":
+        inner = list(argv)
+        _landlock_config(config, policy, writable)
+    else:
+        inner = ["sandbox-exec", "-p", _macos_profile(policy, writable), *argv]
+        config["nnp"] = False
+    launcher = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(config), "--"]
+    return launcher + inner
+
+
+def _private_tmp() -> str:
+    return tempfile.mkdtemp(prefix="interpreter-sandbox-tmp-")
+
+
+def _tool_env(tmp: str) -> dict[str, str]:
+    """Caches that tools write at startup, sent to the private temporary directory."""
+    return {
+        "TMPDIR": tmp,
+        "IPYTHONDIR": os.path.join(tmp, ".ipython"),
+        "MPLCONFIGDIR": os.path.join(tmp, ".matplotlib"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def _landlock_config(config: dict[str, object], policy: SandboxPolicy, writable: list[str]) -> None:
+    tmp = _private_tmp()
+    config["env"] = _tool_env(tmp)
+    config["landlock"] = {"write": [*writable, tmp], "net": not policy.allow_network}
+    config["unshare_net"] = not policy.allow_network
+
+
+def _hidden_by_tmp(path: str) -> bool:
+    return path == "/tmp" or path.startswith("/tmp/")
+
+
+def _bwrap_argv(policy: SandboxPolicy, writable: list[str]) -> list[str]:
+    bwrap = shutil.which("bwrap") or "bwrap"
+    args = [bwrap, "--die-with-parent", "--unshare-all", "--cap-drop", "ALL"]
+    if policy.allow_network:
+        args.append("--share-net")
+    args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    args += ["--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/run"]
+    if policy.allow_network and os.path.isdir("/run/systemd/resolve"):
+        args += ["--ro-bind", "/run/systemd/resolve", "/run/systemd/resolve"]
+    for path in _readable_under_tmp():
+        args += ["--ro-bind", path, path]
+    for path in writable:
+        if os.path.exists(path):
+            args += ["--bind", path, path]
+    for key, value in _tool_env("/tmp").items():
+        args += ["--setenv", key, value]
+    # Inside the pid namespace every parent looks like pid 1: Jupyter kernels would take
+    # that for their launcher's death. --die-with-parent does that job here.
+    args += ["--unsetenv", "JPY_PARENT_PID"]
+    return args + ["--chdir", policy.workdir, "--"]
+
+
+def _readable_under_tmp() -> list[str]:
+    """Our interpreter and package, when they live under /tmp (hidden by the private /tmp)."""
+    here = str(Path(__file__).resolve().parents[2])
+    paths = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), here}
+    return sorted(p for p in paths if _hidden_by_tmp(p))
+
+
+def _macos_profile(policy: SandboxPolicy, writable: list[str]) -> str:
+    """A Seatbelt profile: everything but writes outside ``writable`` and, unless
+    allowed, the network."""
+    places = [*writable, "/private/tmp", "/private/var/folders", "/dev"]
+    subpaths = " ".join(f"(subpath {json.dumps(os.path.realpath(p))})" for p in places)
+    lines = ["(version 1)", "(allow default)", "(deny file-write*)"]
+    lines.append(f"(allow file-write* {subpaths})")
+    if not policy.allow_network:
+        lines.append("(deny network*)")
+        lines.append("(allow network* (remote unix-socket))")
+    return "\n".join(lines)
+
+
+def policy_for(enabled: bool, allow_network: bool = False) -> SandboxPolicy | None:
+    """The policy for code run from the current directory, or None when not enabled.
+
+    Raises SandboxUnavailable when enabled on a system without a sandbox."""
+    if not enabled:
+        return None
+    require()
+    return SandboxPolicy(workdir=os.getcwd(), allow_network=allow_network)
