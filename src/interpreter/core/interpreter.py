@@ -39,6 +39,8 @@ class OpenInterpreter:
         self.debug = False
         self.max_output = 2800
         self.safe_mode = "off"
+        #: Allow rules (core/permissions.py): ``{"allow": [{"language": "shell"}]}``
+        self.permissions: dict[str, Any] = {"allow": []}
         self.loop = False
         self.loop_message = LOOP_MESSAGE
         self.loop_breakers = list(LOOP_BREAKERS)

@@ -15,7 +15,9 @@ from ..llm.events import CodeDelta, CodeEnd, CodeStart, Event, TextDelta
 from .framing import Framer
 from .lmc import Chunk, Message
 from .output import TailBuffer
+from .permissions import allowed, remember, rules_of
 from .prompts import DECLINED, EMPTY_CODE
+from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
 
 if TYPE_CHECKING:
     from .interpreter import OpenInterpreter
@@ -161,12 +163,12 @@ class Turn:
             if problem is not None:
                 yield from self._record(problem)
                 continue
-            decision = yield from self._approve(block)
+            decision, refusal = yield from self._approve(block)
             if decision is None:
-                yield from self._record(DECLINED)
+                yield from self._record(refusal)
                 return False
             block.message["content"] = decision
-            yield from self._execute(block.language, decision)
+            yield from self._execute(block.language, decision, digest(decision))
             if self.interp._stop_requested:
                 return False
         return True
@@ -181,28 +183,62 @@ class Turn:
             return EMPTY_CODE
         return None
 
-    def _approve(self, block: CodeBlock) -> Generator[Chunk, Any, str | None]:
-        """Returns the code to run (as shown, or as the user edited it), or None: declined."""
+    def _approve(self, block: CodeBlock) -> Generator[Chunk, Any, tuple[str | None, str]]:
+        """The code to run (as shown, or as the user edited it), or None and why not.
+
+        Skips asking under ``auto_run`` or a matching permission rule, unless safe_mode
+        objects (``ask``: always asks; ``auto``: code with findings is refused).
+        """
         interp = self.interp
-        if interp.auto_run:
-            return block.code
+        language = self._canonical(block.language)
+        findings, note = scan_for(interp.safe_mode, language, block.code)
+        if findings and interp.safe_mode == "auto":
+            return None, safe_mode_refusal(findings)
+        if interp.safe_mode != "ask" and self._preapproved(language, block.code):
+            return block.code, ""
+        shown = digest(block.code)
         yield from _emit(self.framer.close())
-        answer = yield {
-            "role": "computer",
-            "type": "confirmation",
-            "format": "execution",
-            "content": {"type": "code", "format": block.language, "content": block.code},
-        }
+        content: dict[str, Any] = {"type": "code", "format": block.language}
+        content.update(content=block.code, hash=shown)
+        if interp.safe_mode != "off":
+            content.update(findings=findings, note=note)
+        confirmation: Chunk = {"role": "computer", "type": "confirmation", "format": "execution"}
+        confirmation["content"] = content
+        answer = yield confirmation
         if answer is None and interp.approval_callback is not None:
             answer = interp.approval_callback(block.language, block.code)
-        if answer is True:
-            return block.code
-        if isinstance(answer, str) and answer.strip():
-            return answer
-        return None
+        return self._decision(answer, language, block.code, shown)
 
-    def _execute(self, language: str, code: str) -> Stream:
+    def _canonical(self, language: str) -> str:
+        cls = self.interp.computer.get_language(language)
+        return cls.name.lower() if cls is not None else language.lower()
+
+    def _preapproved(self, language: str, code: str) -> bool:
+        return bool(self.interp.auto_run) or allowed(
+            rules_of(self.interp.permissions), language, code
+        )
+
+    def _decision(
+        self, answer: Any, language: str, code: str, shown: str
+    ) -> tuple[str | None, str]:
+        """Reads an answer: True, edited code, or ``{"hash": ..., "always": bool}``."""
+        if isinstance(answer, dict):
+            if answer.get("hash", shown) != shown:
+                return None, HASH_MISMATCH
+            if answer.get("always"):
+                remember(self.interp, language, code)
+            answer = bool(answer.get("approve", True))
+        if answer is True:
+            return code, ""
+        if isinstance(answer, str) and answer.strip():
+            return answer, ""
+        return None, DECLINED
+
+    def _execute(self, language: str, code: str, approved: str) -> Stream:
         interp = self.interp
+        if digest(code) != approved:  # approval is bound to the exact code
+            yield from self._record(HASH_MISMATCH)
+            return
         output = TailBuffer(interp.max_output)
         rich: list[Message] = []
         for chunk in interp.computer.stream(language, code):
