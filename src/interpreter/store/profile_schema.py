@@ -75,8 +75,11 @@ COMPUTER: dict[str, Field] = {
     "offline": BOOL,
     "verbose": BOOL,
     "max_output": INT,
+    "sandbox": BOOL,
+    "allow_network": BOOL,
 }
 TOP: dict[str, Field] = {
+    "permissions": Field((dict,), "a mapping like {allow: [{language: shell, command: ls}]}"),
     "custom_instructions": TEXT,
     "system_message": TEXT,
     "auto_run": BOOL,

@@ -1,4 +1,5 @@
-"""Asking the user before code runs: y (run it), n (decline), e (edit, then run)."""
+"""Asking the user before code runs: y (run it), n (decline), e (edit, then run),
+a (always allow this command in this session: the core stores an allow rule)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["ask_approval", "edit_code", "Decision", "QUESTION"]
+__all__ = ["ask_approval", "edit_code", "Decision", "QUESTION", "ALWAYS"]
 
-Decision = bool | str
-QUESTION = "  Would you like to run this code? (y/n/e to edit) "
+#: True (run), False (decline), edited code, or ``{"always": True}`` (run, and allow again).
+Decision = bool | str | dict[str, bool]
+QUESTION = "  Would you like to run this code? (y/n/e to edit/a to always allow) "
+ALWAYS: dict[str, bool] = {"always": True}
 _EXTENSIONS = {"python": ".py", "shell": ".sh", "bash": ".sh", "javascript": ".js", "r": ".r"}
 _EXTENSIONS.update({"ruby": ".rb", "powershell": ".ps1", "applescript": ".applescript"})
 
@@ -45,9 +48,13 @@ def ask_approval(
     ask: Callable[[str], str] = input,
     say: Callable[[str], None] = print,
     show_code: Callable[[str, str], None] | None = None,
+    findings: Sequence[str] = (),
 ) -> Decision:
-    """Ask until the answer is y, n or e. Returns True (run as shown), False (declined)
-    or the edited code. End of input counts as no."""
+    """Ask until the answer is y, n, e or a. Returns True (run as shown), False (declined),
+    the edited code or ``ALWAYS``. End of input counts as no. ``findings`` (safe_mode's
+    scan) are shown first."""
+    for finding in findings:
+        say(f"  Safe mode: {finding}")
     while True:
         try:
             answer = ask(QUESTION).strip().lower()
@@ -57,6 +64,8 @@ def ask_approval(
             return True
         if answer in ("n", "no", ""):
             return False
+        if answer in ("a", "always"):
+            return dict(ALWAYS)
         if answer in ("e", "edit"):
             edited = edit_code(language, code)
             if edited is None or not edited.strip():
@@ -65,5 +74,5 @@ def ask_approval(
             if show_code is not None:
                 show_code(language, edited)
             return edited
-        say("Please answer y (run), n (do not run) or e (edit first).")
+        say("Please answer y (run), n (do not run), e (edit first) or a (always allow).")
         sys.stdout.flush()

@@ -67,6 +67,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("plain", "pl", "plain text output (no colours, boxes or live updates)"),
     Flag("stdin", "s", "read the message from standard input"),
     Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
+    Flag("sandbox", None, "run code in an OS sandbox (files read-only but the working folder)"),
+    Flag("allow_network", None, "let sandboxed code use the network"),
 )
 
 # Flags accepted by the parser but refused with a one-line message (exit code 2).

@@ -106,7 +106,14 @@ def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnR
         return False
     try:
         with ctrl_c.paused():
-            return ask_approval(language, code, ask=ui.ask, say=ui.say, show_code=ui.show_code)
+            return ask_approval(
+                language,
+                code,
+                ask=ui.ask,
+                say=ui.say,
+                show_code=ui.show_code,
+                findings=[str(f) for f in content.get("findings") or ()],
+            )
     except KeyboardInterrupt:
         ctrl_c.count += 1
         ctrl_c.interp.stop()

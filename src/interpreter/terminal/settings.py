@@ -52,6 +52,9 @@ def flags_profile(args: argparse.Namespace) -> dict[str, Any]:
         llm["model"] = FAST_MODEL
     if llm:
         out["llm"] = llm
+    computer = {name: True for name in ("sandbox", "allow_network") if getattr(args, name, None)}
+    if computer:
+        out["computer"] = computer
     return out
 
 
@@ -89,7 +92,14 @@ def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
     interp = OpenInterpreter(load_profile=False)
     interp.in_terminal_interface = True
     profile = load_profile(resolve_profile(args.profile or "default"))
-    apply_profile(interp, merge_profiles(profile, env_overrides(os.environ), flags_profile(args)))
+    from ..execution.sandbox import SandboxUnavailable
+    from ..store.profiles import ProfileError
+
+    merged = merge_profiles(profile, env_overrides(os.environ), flags_profile(args))
+    try:
+        apply_profile(interp, merged)
+    except SandboxUnavailable as err:  # one line, exit code 2, never an unsandboxed run
+        raise ProfileError("--sandbox", str(err)) from None
     _apply_display_flags(interp, args)
     interp.llm.offline = bool(interp.offline)  # offline: the model must be local too
     return interp
