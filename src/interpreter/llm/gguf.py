@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import NoModelConfigured, ProviderError
+from .errors import ModelError, NoModelConfigured, ProviderError
 from .wire import Piece, TextPiece, UsagePiece, WireMessage
 
 __all__ = [
     "DEFAULT_CONTEXT",
     "INSTALL_HINT",
+    "MissingExtra",
     "context_window",
     "is_gguf",
     "load",
@@ -30,6 +31,11 @@ __all__ = [
 
 INSTALL_HINT = 'pip install "interpreter[local]"'
 DEFAULT_CONTEXT = 8192
+
+
+class MissingExtra(ModelError):
+    """llama-cpp-python is not installed (one line saying how to install it)."""
+
 
 _lock = threading.RLock()  # one generation at a time: a llama.cpp context is not shared
 _loaded: dict[tuple[str, int], Any] = {}
@@ -57,7 +63,7 @@ def _import_llama() -> Any:
     try:
         module = importlib.import_module("llama_cpp")
     except ImportError:
-        raise NoModelConfigured(
+        raise MissingExtra(
             f"running a .gguf model needs llama-cpp-python, which is not installed: "
             f"run {INSTALL_HINT}"
         ) from None
@@ -80,11 +86,34 @@ def load(model: str, n_ctx: int | None = None) -> Any:
 
 def _open(llama_class: Any, path: str, n_ctx: int) -> Any:
     try:
-        return llama_class(
+        llama = llama_class(
             model_path=path, n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=False
         )
     except (ValueError, RuntimeError, OSError) as err:
         raise ProviderError(f"cannot load {path}: {str(err).splitlines()[0]}") from None
+    _pick_format(llama)
+    return llama
+
+
+# chat formats for files that carry no chat template, by architecture (llama-cpp-python's
+# own fallback is Llama 2's format, which other families do not know)
+_FORMATS = (
+    ("gemma", "gemma"),
+    ("qwen", "qwen"),
+    ("phi", "chatml"),
+    ("mistral", "mistral-instruct"),
+)
+
+
+def _pick_format(llama: Any) -> None:
+    metadata = getattr(llama, "metadata", None) or {}
+    if "tokenizer.chat_template" in metadata or llama.chat_format != "llama-2":
+        return
+    arch = str(metadata.get("general.architecture", ""))
+    for family, chat_format in _FORMATS:
+        if arch.startswith(family):
+            llama.chat_format = chat_format
+            return
 
 
 def unload() -> None:

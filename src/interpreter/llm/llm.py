@@ -15,6 +15,7 @@ from ..core.lmc import Message
 from .errors import BudgetExceeded, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
 from .providers import (
+    OfflineRefused,
     Route,
     check_offline,
     choose_route,
@@ -90,7 +91,7 @@ class Llm:
 
         try:
             route = self.route()
-        except NoModelConfigured:  # counting needs no key: assume the key-less wire format
+        except (NoModelConfigured, OfflineRefused):  # counting needs no key nor network
             route = choose_route(self.model, api_base=self.api_base, api_key="unused")
         wire = self._wire(messages, system_message, route, self._functions(route))
         return count_tokens(wire, self.model)

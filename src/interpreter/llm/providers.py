@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from .errors import NoModelConfigured
+from .errors import ModelError, NoModelConfigured
 
 Kind = Literal["openai", "anthropic", "litellm", "gguf"]
 
 OPENAI_BASE = "https://api.openai.com/v1"
 ANTHROPIC_BASE = "https://api.anthropic.com/v1"
+
+
+class OfflineRefused(ModelError):
+    """``offline`` is set and the model is hosted elsewhere (one line, no setup help)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def check_offline(route: Route) -> None:
     if route.kind == "gguf" or (route.api_base and is_private_url(route.api_base)):
         return
     where = route.api_base or f"{route.provider} (hosted)"
-    raise NoModelConfigured(
+    raise OfflineRefused(
         f"offline: {route.model} at {where} is not on this machine or a private network; "
         "use --local, --api_base http://localhost:PORT/v1 or a .gguf file, or drop --offline."
     )
