@@ -32,6 +32,7 @@ _POLL_S = 0.2
 _INTERRUPT_GRACE_S = 3.0
 _SETUP_TIMEOUT_S = 60.0
 _LIVENESS_EVERY_S = 3.0
+_IDLE_AFTER_REPLY_S = 2.0  # how long output may trail the execute_reply
 
 
 class _Session:
@@ -53,7 +54,7 @@ class _Session:
         deadline = time.monotonic() + _SETUP_TIMEOUT_S
         while time.monotonic() < deadline:
             msg = self.channels.receive(_POLL_S)
-            if msg is not None and _parent(msg) == msg_id and _state(msg) == "idle":
+            if msg is not None and _parent(msg) == msg_id and _finished(msg):
                 return
         raise GatewayError(f"the remote kernel did not answer within {_SETUP_TIMEOUT_S:g} s")
 
@@ -67,6 +68,11 @@ class _Session:
 def _parent(msg: dict[str, Any]) -> str | None:
     parent = msg.get("parent_header") or {}
     return parent.get("msg_id") if isinstance(parent, dict) else None
+
+
+def _finished(msg: dict[str, Any]) -> bool:
+    """The reply on shell, or idle on iopub (a restarted kernel's first iopub may be lost)."""
+    return msg.get("msg_type") == "execute_reply" or _state(msg) == "idle"
 
 
 def _state(msg: dict[str, Any]) -> str | None:
@@ -189,7 +195,8 @@ class RemoteKernel(Language):
 
     def _chunks(self, session: _Session, msg_id: str, cap: OutputCap) -> Iterator[Chunk]:
         checked = time.monotonic()
-        while True:
+        replied: float | None = None
+        while replied is None or time.monotonic() - replied < _IDLE_AFTER_REPLY_S:
             try:
                 msg = session.channels.receive(_POLL_S)
             except ConnectionError:
@@ -203,7 +210,10 @@ class RemoteKernel(Language):
             if notice is not None:
                 yield output(notice)
                 break
-            if msg is None or _parent(msg) != msg_id or msg.get("channel") == "shell":
+            if msg is None or _parent(msg) != msg_id:
+                continue
+            if msg.get("channel") == "shell":
+                replied = time.monotonic() if msg.get("msg_type") == "execute_reply" else replied
                 continue
             if _state(msg) == "idle":
                 break

@@ -69,6 +69,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
     Flag("sandbox", None, "run code in an OS sandbox (files read-only but the working folder)"),
     Flag("allow_network", None, "let sandboxed code use the network"),
+    Flag("kernel_gateway", None, "run Python in a Jupyter Kernel Gateway at this URL", str),
 )
 
 # Flags accepted by the parser but refused with a one-line message (exit code 2).
