@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from interpreter.core.interpreter import OpenInterpreter
-from interpreter.llm.gguf import INSTALL_HINT
+from interpreter.llm.gguf import INSTALL_HINT, unload
 from interpreter.llm.local_servers import discover
 
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
@@ -72,6 +72,26 @@ def test_a_gguf_file_runs_in_process_and_streams_a_turn(gguf_path: Path) -> None
     assert reply["role"] == "assistant" and reply["type"] in ("message", "code")
     assert str(reply["content"]).strip()
     assert interp.llm.total_completion_tokens > 0
+    unload()
+
+
+@needs_model
+def test_local_offers_gguf_files_from_the_models_folder(gguf_path: Path, tmp_path: Path) -> None:
+    if discover(timeout=0.3):
+        pytest.skip("a local model server runs here; it would be offered first")
+    models = tmp_path / "cfg" / "open-interpreter" / "models"
+    models.mkdir(parents=True)
+    (models / "tiny.gguf").symlink_to(gguf_path)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    done = subprocess.run(
+        [sys.executable, "-m", "interpreter", "--local", "--max_tokens", "8", "Say hello."],
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "tiny.gguf  (GGUF file, runs in-process)" in done.stderr
+    assert done.stdout.strip()
+    profile = (tmp_path / "cfg" / "open-interpreter" / "profiles" / "default.yaml").read_text()
+    assert f'model: "{models / "tiny.gguf"}"' in profile
 
 
 def _free_port() -> int:
