@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from helpers import make_interpreter
+from interpreter.core.safety import digest
 from interpreter.server import ServerSettings, create_app
 from interpreter.server.client import LmcClient
 from interpreter.server.runner import ServerThread, listen
@@ -86,7 +87,12 @@ def test_websocket_confirmation_then_go_runs_the_code(start: Start, model: FakeM
                 "role": "computer",
                 "type": "confirmation",
                 "format": "execution",
-                "content": {"type": "code", "format": "shell", "content": "echo hi-there"},
+                "content": {
+                    "type": "code",
+                    "format": "shell",
+                    "content": "echo hi-there",
+                    "hash": digest("echo hi-there"),
+                },
             }
         ]
         assert output_of(first) == ""  # nothing ran before "go"
