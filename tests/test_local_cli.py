@@ -67,8 +67,8 @@ def test_local_picks_a_model_with_the_arrow_keys_chats_and_saves_it(
     assert jan.requests[-1]["model"] == "second-model"
     profile = tmp_path / "cfg" / "open-interpreter" / "profiles" / "default.yaml"
     text = profile.read_text()
-    assert yaml.safe_load(text)["llm"] == {"model": "second-model", "temperature": 0,
-                                           "api_base": BASE}  # fmt: skip
+    llm = yaml.safe_load(text)["llm"]
+    assert (llm["model"], llm["api_base"]) == ("second-model", BASE)
     assert "# The computer that runs the code" in text and "# max_budget: 0.50" in text
 
     # next time, without a terminal, the saved model comes first and is used
