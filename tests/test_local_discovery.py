@@ -191,3 +191,14 @@ def test_offline_allows_this_machine_a_private_network_and_gguf_files() -> None:
         interp.llm.model, interp.llm.api_base = "fake-model", server.url
         messages = interp.chat("hi", display=False)
     assert messages[-1]["content"] == "local answer"
+
+
+def test_interpreter_offline_reaches_the_model_client() -> None:
+    from interpreter.llm.errors import ModelError
+
+    interp = OpenInterpreter(load_profile=False)
+    interp.llm.model, interp.llm.api_key = "gpt-4o", "sk-test"
+    interp.offline = True
+    assert interp.llm.offline is True
+    with pytest.raises(ModelError, match="offline"):
+        interp.chat("hi", display=False)

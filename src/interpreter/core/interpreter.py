@@ -34,7 +34,6 @@ class OpenInterpreter:
         self.llm = Llm()
         self.computer = Computer()
         self.auto_run = False
-        self.offline = False
         self.verbose = False
         self.debug = False
         self.max_output = 2800
@@ -77,6 +76,15 @@ class OpenInterpreter:
     @conversation_history_path.setter
     def conversation_history_path(self, value: str) -> None:
         self._conversation_history_path = value
+
+    @property
+    def offline(self) -> bool:
+        """Nothing leaves the machine: only local model servers and in-process models."""
+        return self.llm.offline
+
+    @offline.setter
+    def offline(self, value: bool) -> None:
+        self.llm.offline = bool(value)
 
     @property
     def anonymous_telemetry(self) -> bool:
