@@ -308,3 +308,14 @@ def test_cli_flag_sets_the_gateway(gateway: Gateway, tmp_path: Path) -> None:
         done = run_piped(argv, env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert str(gateway.cwd) in done.stdout
+
+
+def test_warm_round_trip_has_no_delayed_ack_stall(computer: Computer) -> None:
+    run(computer, "x = 1")
+    times = []
+    for _ in range(7):
+        started = time.perf_counter()
+        computer.run("python", "x = 1")
+        times.append(time.perf_counter() - started)
+    print(f"warm gateway round trip: {min(times) * 1000:.1f} ms")
+    assert min(times) < 0.035  # Nagle + a 40 ms delayed ACK would make every run >= 40 ms

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import uuid
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 __all__ = ["GatewayError", "GatewayClient", "KernelChannels", "gateway_token"]
 
@@ -20,6 +21,7 @@ _TOKEN_ENV = ("JUPYTER_GATEWAY_AUTH_TOKEN", "KG_AUTH_TOKEN")
 _CONNECT_TIMEOUT_S = 5.0
 _REQUEST_TIMEOUT_S = 60.0
 _PROTOCOL_VERSION = "5.3"
+_QUICKACK: int = getattr(socket, "TCP_QUICKACK", 0)
 
 
 class GatewayError(RuntimeError):
@@ -141,6 +143,32 @@ def _reason(response: Any) -> str:
     return str(response.reason_phrase)
 
 
+class _QuickAckSocket(socket.socket):
+    """A TCP socket that acknowledges at once (Linux ``TCP_QUICKACK``, re-armed per read).
+
+    Jupyter servers do not set ``TCP_NODELAY``, so each small frame after the first waits
+    for our ACK, which Linux delays by up to 40 ms: a 48 ms ``x=1`` becomes ~6 ms.
+    """
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        data = super().recv(bufsize, flags)
+        with contextlib.suppress(OSError):
+            self.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+        return data
+
+
+def _open_socket(url: str) -> socket.socket | None:
+    """A connected quick-ACK socket for a plain ``ws://`` URL on Linux; None otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme != "ws" or not _QUICKACK or parts.hostname is None:
+        return None
+    plain = socket.create_connection((parts.hostname, parts.port or 80), _CONNECT_TIMEOUT_S)
+    plain.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = _QuickAckSocket(fileno=plain.detach())
+    sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+    return sock
+
+
 def _decode(raw: str | bytes) -> dict[str, Any]:
     """A message from a text frame, or from a binary frame (offsets, then JSON, then buffers)."""
     if isinstance(raw, bytes):
@@ -164,6 +192,7 @@ class KernelChannels:
             self._ws: Any = self._stack.enter_context(
                 connect(
                     url,
+                    sock=_open_socket(url),
                     additional_headers=_headers(token),
                     max_size=None,
                     open_timeout=_CONNECT_TIMEOUT_S,
