@@ -319,3 +319,35 @@ def test_warm_round_trip_has_no_delayed_ack_stall(computer: Computer) -> None:
         times.append(time.perf_counter() - started)
     print(f"warm gateway round trip: {min(times) * 1000:.1f} ms")
     assert min(times) < 0.035  # Nagle + a 40 ms delayed ACK would make every run >= 40 ms
+
+
+def test_code_ignoring_interrupts_gets_its_kernel_restarted(gateway: Gateway) -> None:
+    computer = remote_computer(gateway)
+    try:
+        run(computer, "doomed = 1")
+        threading.Timer(0.3, computer.interrupt).start()
+        code = (
+            "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+            "    except KeyboardInterrupt:\n        print('ignored', flush=True)"
+        )
+        out = run(computer, code)
+        assert out.startswith("ignored\n")
+        assert "did not stop when interrupted, so it was restarted" in out
+        assert "NameError" in run(computer, "doomed")
+    finally:
+        computer.terminate()
+
+
+def test_a_kernel_deleted_behind_our_back_is_replaced(gateway: Gateway) -> None:
+    computer = remote_computer(gateway)
+    try:
+        run(computer, "old = 1")
+        runtime = computer._instances[Python]
+        assert isinstance(runtime, RemotePython) and runtime.kernel_id is not None
+        url = f"{gateway.url}/api/kernels/{runtime.kernel_id}"
+        httpx.delete(url, headers=HEADERS, timeout=10).raise_for_status()
+        out = run(computer, "print('after')") + run(computer, "print('after')")
+        assert "its state was lost" in out and "after\n" in out
+        assert "NameError" in run(computer, "old")
+    finally:
+        computer.terminate()
