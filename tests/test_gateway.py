@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -250,19 +251,26 @@ def test_wrong_token_is_a_clear_error(gateway: Gateway) -> None:
     computer = Computer()
     computer.kernel_gateway = gateway.url
     computer.kernel_gateway_token = "wrong"
-    with pytest.raises(GatewayError, match=r"refused the token \(HTTP 40[13]\)") as caught:
-        run(computer, "print(1)")
-    assert "\n" not in str(caught.value)
+    out = run(computer, "print(1)")
+    assert re.fullmatch(
+        r"Error: the kernel gateway at \S+ refused the token \(HTTP 40[13]\)[^\n]*\n", out
+    )
     computer.terminate()
 
 
 def test_unreachable_gateway_and_missing_kernel_spec(gateway: Gateway) -> None:
     nowhere = RemotePython(f"http://127.0.0.1:{_free_port()}", token=TOKEN)
-    with pytest.raises(GatewayError, match="cannot reach the kernel gateway at http://127"):
-        list(nowhere.run("1"))
+    out = text(list(nowhere.run("1")))
+    assert (
+        out.startswith("Error: cannot reach the kernel gateway at http://127")
+        and out.count("\n") == 1
+    )
+    with pytest.raises(GatewayError, match="cannot reach"):
+        nowhere._gateway_client().kernel_specs()
     missing = RemotePython(gateway.url, token=TOKEN, kernel_name="no-such-kernel")
-    with pytest.raises(GatewayError, match=r"no kernel spec 'no-such-kernel' \(it offers: python3"):
-        list(missing.run("1"))
+    out = text(list(missing.run("1")))
+    assert "Error: the kernel gateway at" in out
+    assert "has no kernel spec 'no-such-kernel' (it offers: python3)" in out
     assert gateway.kernels() == [] or all(k["name"] == "python3" for k in gateway.kernels())
 
 
@@ -351,3 +359,16 @@ def test_a_kernel_deleted_behind_our_back_is_replaced(gateway: Gateway) -> None:
         assert "NameError" in run(computer, "old")
     finally:
         computer.terminate()
+
+
+def test_cli_with_an_unreachable_gateway_says_so_in_one_line(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{_free_port()}"
+    with FakeModelServer() as server:
+        server.script(Reply.tool_call("python", "print(1)"), Reply.text("It is down."))
+        argv = ["-y", "--kernel_gateway", nowhere, *model_args(server.url), "go"]
+        done = run_piped(argv, cli_env(tmp_path / "cfg"), tmp_path)
+        told = str(tool_messages(server.requests[1])[0]["content"])
+    assert done.returncode == 0, done.stderr
+    assert f"Error: cannot reach the kernel gateway at {nowhere}" in done.stdout
+    assert "Traceback" not in done.stderr and "It is down." in done.stdout
+    assert told.startswith(f"Error: cannot reach the kernel gateway at {nowhere}")

@@ -89,7 +89,8 @@ class RemoteKernel(Language):
     then $KG_AUTH_TOKEN. The kernel starts on first use; output streams as the kernel
     publishes it, capped per run as it arrives. When the kernel dies the gateway restarts
     it and the run ends with a notice; ``terminate`` deletes the kernel. Gateway problems
-    (unreachable, bad token, unknown kernel spec) raise :class:`GatewayError`.
+    (unreachable, bad token, unknown kernel spec) end a run with a one-line ``Error: ...``
+    output (``restart`` raises them as :class:`GatewayError`).
     """
 
     name: ClassVar[str] = "Remote"
@@ -181,6 +182,14 @@ class RemoteKernel(Language):
     # ---- running ---------------------------------------------------------------------
 
     def run(self, code: str) -> Iterator[Chunk]:
+        """Run ``code``; a gateway problem ends the run with one ``Error: ...`` output line
+        (so a chat goes on and the model is told)."""
+        try:
+            yield from self._run(code)
+        except GatewayError as exc:
+            yield output(f"Error: {exc}\n")
+
+    def _run(self, code: str) -> Iterator[Chunk]:
         session = self._ensure()
         self._interrupted_at = None
         try:
