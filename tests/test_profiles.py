@@ -490,3 +490,13 @@ def test_importing_and_no_default_profile_stay_cheap(tmp_path: Path) -> None:
         check=True,
     )
     assert done.stdout.strip() == "['platformdirs']"
+
+
+def test_kernel_gateway_from_a_profile(tmp_path: Path) -> None:
+    from interpreter import OpenInterpreter
+
+    path = tmp_path / "remote.yaml"
+    path.write_text("version: 0.2.5\ncomputer:\n  kernel_gateway: http://127.0.0.1:8888\n")
+    interp = OpenInterpreter(load_profile=False)
+    apply_profile(interp, load_profile(path))
+    assert interp.computer.kernel_gateway == "http://127.0.0.1:8888"

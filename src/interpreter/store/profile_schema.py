@@ -77,6 +77,8 @@ COMPUTER: dict[str, Field] = {
     "max_output": INT,
     "sandbox": BOOL,
     "allow_network": BOOL,
+    "kernel_gateway": OPT_TEXT,
+    "kernel_gateway_token": OPT_TEXT,
 }
 TOP: dict[str, Field] = {
     "permissions": Field((dict,), "a mapping like {allow: [{language: shell, command: ls}]}"),
