@@ -8,12 +8,37 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..core.lmc import Chunk
+from . import lifetime
 from .base import Language
-from .languages import Python, Shell
+from .languages import (
+    HTML,
+    AppleScript,
+    Java,
+    JavaScript,
+    PowerShell,
+    Python,
+    R,
+    React,
+    Ruby,
+    Shell,
+)
 from .languages.output import OutputCap, is_output, output
 from .sandbox import SandboxPolicy
 
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
+#: The languages every Computer starts with (0.4.3's set).
+DEFAULT_LANGUAGES: tuple[type[Language], ...] = (
+    Python,
+    Shell,
+    JavaScript,
+    R,
+    Ruby,
+    Java,
+    HTML,
+    React,
+    PowerShell,
+    AppleScript,
+)
 
 
 class UnknownLanguage(ValueError):
@@ -33,7 +58,9 @@ class Computer:
     or None) interrupts a run that takes longer, keeping the state. Console output over
     ``max_output_bytes`` per run is dropped as it streams (the program keeps running)
     and one notice line says how much was dropped. Closing a stream before its end
-    interrupts the code.
+    interrupts the code. A missing runtime (node, R, ...) says so in one line. Every
+    process a language started ends with ``terminate()``, at exit, and (on Linux, for
+    the process-based languages) when this process is killed.
     """
 
     def __init__(
@@ -42,7 +69,7 @@ class Computer:
         timeout: float | None = None,
         max_output_bytes: int | None = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> None:
-        self.languages: list[type[Language]] = [Python, Shell]
+        self.languages: list[type[Language]] = list(DEFAULT_LANGUAGES)
         self.timeout = timeout
         self.max_output_bytes = max_output_bytes
         #: A Jupyter Kernel Gateway URL: when set, Python runs in a kernel there.
@@ -53,6 +80,7 @@ class Computer:
         self._allow_network = False
         self._running: set[Language] = set()
         self._lock = threading.Lock()
+        lifetime.terminate_at_exit(self)
 
     # ---- languages -------------------------------------------------------------------
 
