@@ -238,6 +238,17 @@ class ReplLanguage(ProcessLanguage):
             child = self._child = self._start()
         return child
 
+    def _send(self, request: bytes) -> _Child:
+        """Send a request, starting the child afresh if it died since the last run."""
+        child = self._ensure()
+        try:
+            child.send(request)
+        except OSError:
+            child.kill()
+            child = self._child = self._start()
+            child.send(request)
+        return child
+
     def _settle(self, child: _Child, token: str) -> None:
         """Discard an abandoned run's output up to its END; kill the child if it never comes."""
         self._abandoned = None
@@ -261,9 +272,9 @@ class ReplLanguage(ProcessLanguage):
             yield active_line(None)
             return
         token = secrets.token_hex(8)
+        request = f"{token} {code.encode('utf-8', 'surrogateescape').hex()}\n".encode()
         with self._lock:
-            child = self._ensure()
-            child.send(f"{token} {code.encode('utf-8', 'surrogateescape').hex()}\n".encode())
+            child = self._send(request)
             self._running = token
         finished = False
         try:
