@@ -351,3 +351,20 @@ def test_registered_language_reaches_schema_and_system_message(
     assert "upper" in first["tools"][0]["function"]["parameters"]["properties"]["language"]["enum"]
     assert "upper" in first["messages"][0]["content"]
     assert "SHOUT" in tool_messages(server.requests[1])[0]["content"]
+
+
+def test_tool_call_with_an_alias_runs(server: FakeModelServer, interp: OpenInterpreter) -> None:
+    interp.auto_run = True
+    server.script(Reply.tool_call("bash", "echo via-alias"), Reply.text("ok"))
+    new = interp.chat("go", display=False)
+    assert new[1]["content"] == "via-alias\n"
+
+
+def test_tool_call_with_an_unknown_language_is_reported(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    interp.auto_run = True
+    server.script(Reply.tool_call("cobol", "DISPLAY 'HI'."), Reply.text("ok"))
+    interp.chat("go", display=False)
+    reported = tool_messages(server.requests[1])[0]["content"]
+    assert "not supported" in reported and "python" in reported

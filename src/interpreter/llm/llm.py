@@ -276,7 +276,9 @@ class _Reply:
             if self.decoder is None:
                 from .tools import ToolCallDecoder
 
-                self.decoder = ToolCallDecoder(self.languages)
+                # Any name passes here: the computer knows the aliases (bash, js, ...) and
+                # reports an unknown language to the model itself.
+                self.decoder = ToolCallDecoder()
                 self.index, self.call_id = piece.index, piece.call_id
             self.call_id = self.call_id or piece.call_id
             return events + self.decoder.feed(piece.arguments)

@@ -163,7 +163,8 @@ class _ValueSkipper:
 class ToolCallDecoder:
     """Streams the ``execute`` call's arguments into code events; see the module docstring."""
 
-    def __init__(self, languages: Sequence[str]) -> None:
+    def __init__(self, languages: Sequence[str] = ()) -> None:
+        """``languages``: the names accepted; empty accepts any (the caller checks them)."""
         self._languages = _unique_lower(languages)
         self._raw: list[str] = []
         self._carry = ""
@@ -229,7 +230,7 @@ class ToolCallDecoder:
         if not isinstance(code, str):
             missing = "missing" if code is None else "not a string"
             return language, so_far, f"argument 'code' is {missing}"
-        if language not in self._languages:
+        if self._languages and language not in self._languages:
             supported = ", ".join(self._languages)
             return language, code, f"language {language} is not supported; use one of: {supported}"
         return language, code, None

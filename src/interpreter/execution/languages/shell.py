@@ -20,6 +20,7 @@ from typing import IO, ClassVar
 
 from ...core.lmc import Chunk
 from ..base import Language
+from ..lifetime import popen
 from ..sandbox import SandboxPolicy, wrap
 from .output import active_line, output
 
@@ -39,7 +40,7 @@ class _Bash:
         argv = ["bash", "--norc", "--noprofile"]
         if sandbox is not None:  # -- sandbox: bash (and all it starts) runs inside it
             argv = wrap(argv, sandbox, [os.path.dirname(state_file)])
-        self.proc = subprocess.Popen(
+        self.proc = popen(  # dies with us, even when we are killed
             argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
