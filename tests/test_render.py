@@ -145,3 +145,27 @@ def test_tail_returns_the_end() -> None:
         tail.append(str(i % 10))
     assert tail.tail(5) == "56789"
     assert tail.text() == "0123456789" * 10
+
+
+_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def test_images_are_saved_and_shown_by_path() -> None:
+    import re
+    from pathlib import Path
+
+    image = {"role": "computer", "type": "image", "format": "base64.png"}
+    chunks = [{**image, "start": True}, {**image, "content": _PNG}, {**image, "end": True}]
+    for text in (_render(chunks), _plain(chunks)):
+        found = re.search(r"\[image: (\S+\.png)\]", text)
+        assert found, text
+        assert Path(found.group(1)).read_bytes().startswith(b"\x89PNG")
+        assert Path(found.group(1)).stat().st_mode & 0o777 == 0o600
+
+
+def _plain(chunks: list[dict[str, Any]]) -> str:
+    out: list[str] = []
+    renderer = PlainRenderer(out.append)
+    for chunk in chunks:
+        renderer.feed(chunk)
+    return "".join(out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .media import describe
 from .sanitize import escape_controls, escape_output
 from .streams import CrJoiner, SectionSplitter, Tail
 
@@ -281,9 +282,8 @@ class RichRenderer:
         from rich.text import Text
 
         self._finish_block()
-        kind, fmt = chunk.get("type"), chunk.get("format")
         if "content" in chunk and not chunk.get("start") and not chunk.get("end"):
-            label = escape_controls(f"[{kind}: {fmt}]")
+            label = escape_controls(describe(chunk))
             self.console.print(Text(label, style="dim"))
 
     def _preview(self) -> RenderableType:
@@ -335,6 +335,8 @@ class PlainRenderer:
             self.write(escape_controls(str(chunk.get("content", ""))))
         elif kind == "console" and chunk.get("format") == "output":
             self.write(escape_output(str(chunk.get("content", ""))))
+        elif kind == "image" and "content" in chunk:
+            self.write(escape_controls(describe(chunk)) + "\n")
 
     def _start(self, chunk: dict[str, Any]) -> None:
         kind = chunk.get("type")
