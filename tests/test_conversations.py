@@ -306,3 +306,28 @@ def test_against_open_interpreter_043(tmp_path: Path) -> None:
         stamp = datetime.strptime(theirs.rsplit("__", 1)[1], "%B_%d_%Y_%H-%M-%S.json")
         assert before - 2 <= stamp.timestamp() <= time.time() + 1
         assert conversation_filename([user(text)], stamp) == theirs, text
+
+
+def test_older_config_folders_are_copied_on_first_run(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "cfg"
+    old = home / "Open Interpreter" / "conversations"
+    old.mkdir(parents=True)
+    (old / "hello__January_01_2024_10-00-00.json").write_text(
+        '[{"role": "user", "type": "message", "content": "hello"}]'
+    )
+    env = dict(os.environ, XDG_CONFIG_HOME=str(home))
+    env.pop("OPENAI_API_KEY", None)
+    subprocess.run(
+        [sys.executable, "-m", "interpreter", "hi"],
+        env=env,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    copied = home / "open-interpreter" / "conversations" / "hello__January_01_2024_10-00-00.json"
+    assert load_conversation(copied)[0]["content"] == "hello"
+    assert (old / "hello__January_01_2024_10-00-00.json").exists()  # copied, not moved

@@ -42,3 +42,38 @@ def ensure_dir(path: Path) -> Path:
             if not folder.is_dir():
                 raise
     return path
+
+
+OLD_APP_NAMES = ("Open Interpreter Terminal", "Open Interpreter")
+
+
+def migrate_old_config() -> list[Path]:
+    """Copy conversations and profiles from the folders older releases used.
+
+    Runs only while the current config dir does not exist yet, copies (never moves or
+    overwrites), and returns the folders copied from.
+    """
+    import shutil
+
+    import platformdirs
+
+    target = config_dir()
+    if target.exists():
+        return []
+    copied: list[Path] = []
+    for name in OLD_APP_NAMES:
+        old = Path(platformdirs.user_config_dir(name))
+        for sub in ("conversations", "profiles"):
+            if (old / sub).is_dir():
+                ensure_dir(target / sub)
+                shutil.copytree(old / sub, target / sub, dirs_exist_ok=True, copy_function=_copy)
+                copied.append(old / sub)
+    return copied
+
+
+def _copy(src: str, dst: str) -> None:
+    import shutil
+
+    if not os.path.exists(dst):
+        shutil.copy2(src, dst)
+        os.chmod(dst, 0o600)

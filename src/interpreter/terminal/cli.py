@@ -61,8 +61,11 @@ def run(argv: Sequence[str]) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from ..store.paths import migrate_old_config
     from ..store.profiles import ProfileError, ensure_default_profile
 
+    for old in migrate_old_config():  # from "Open Interpreter" folders of older releases
+        print(f"Copied {old} into the new config folder.", file=sys.stderr)
     ensure_default_profile()  # the first run writes default.yaml with commented defaults
     if args.profiles or args.local_models:
         return _open_folders(args)
