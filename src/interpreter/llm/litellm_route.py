@@ -1,27 +1,42 @@
 """The long tail of providers (``command-nightly``, ``gemini/...``, ...) through LiteLLM.
 
 LiteLLM is optional and slow to import (about 1.5 s), so it is imported only when such a
-model is used, with its cost map read locally (no network at import).
+model is used, told to stay offline for its own catalogs and tokenizers (cost map, Hugging
+Face tokenizers, Anthropic beta headers): the only network traffic is the model request.
+Retries are ours (``retry.py``), not LiteLLM's.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 from .errors import ModelError, NoModelConfigured, ProviderError, RateLimited, StreamCut
 from .providers import Route
-from .retry import RetryPolicy, Transient, one_line, retrying
+from .retry import RetryPolicy, Transient, one_line, parse_retry_after, retrying
 from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage
 
 INSTALL_HINT = 'pip install "interpreter[litellm]"'
 
+# LiteLLM's switches for what it would otherwise fetch by itself (setdefault: the user wins)
+_OFFLINE_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_OFFLINE_MODE": "true",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+}
+# keys LiteLLM's validate_environment misses but its providers accept
+_KEY_ALIASES = {"COHERE_API_KEY": ("CO_API_KEY",), "GEMINI_API_KEY": ("GOOGLE_API_KEY",)}
+# "litellm.RateLimitError: RateLimitError: CohereException - " before the provider's words
+_NOISE = re.compile(r"^(litellm\.\w+: )*(\w+Error: )*(\w+Exception - )?")
+
 
 def load_litellm() -> ModuleType:
     """Import LiteLLM, or say how to install it."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    for name, value in _OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
     try:
         import litellm
     except ImportError:
@@ -30,6 +45,7 @@ def load_litellm() -> ModuleType:
         ) from None
     litellm.telemetry = False
     litellm.suppress_debug_info = True
+    litellm.disable_hf_tokenizer_download = True
     module: ModuleType = litellm
     return module
 
@@ -38,6 +54,27 @@ def capability(function: str, model: str) -> bool:
     """LiteLLM's answer to ``supports_function_calling`` / ``supports_vision`` for ``model``."""
     check = getattr(load_litellm(), function)
     return bool(check(model=model))
+
+
+def check_keys(litellm: ModuleType, route: Route) -> None:
+    """Raise NoModelConfigured, naming the variable to set, when the provider's API key is
+    missing (only for plain API keys: cloud credentials may live in files LiteLLM reads)."""
+    if route.api_key or route.custom_base:
+        return
+    try:
+        missing = list(litellm.validate_environment(model=route.model)["missing_keys"])
+    except Exception:  # noqa: BLE001 - an unknown provider: LiteLLM will say so itself
+        return
+    if not missing or not all(key.endswith("_API_KEY") for key in missing):
+        return
+    named = [name for key in missing for name in (key, *_KEY_ALIASES.get(key, ()))]
+    if any(os.environ.get(name) for name in named):
+        return
+    first = missing[0]
+    raise NoModelConfigured(
+        f"No API key for {route.model}: set {' or '.join(missing)} (export {first}=...), "
+        "or pass --api_key / set interpreter.llm.api_key."
+    )
 
 
 def stream_litellm(
@@ -53,12 +90,14 @@ def stream_litellm(
 ) -> Iterator[Piece]:
     """Stream one reply through ``litellm.completion`` as pieces."""
     litellm = load_litellm()
+    check_keys(litellm, route)
     kwargs: dict[str, Any] = {
         "model": route.model,
         "messages": wire,
         "stream": True,
         "stream_options": {"include_usage": True},
         "num_retries": 0,
+        "max_retries": 0,
         "timeout": timeout,
     }
     for name, value in (("api_base", route.api_base or None), ("api_key", route.api_key),
@@ -71,12 +110,14 @@ def stream_litellm(
 
 def _attempt(litellm: ModuleType, kwargs: dict[str, Any]) -> Iterator[Piece]:
     finished = False
+    stream = None
     try:
-        for chunk in litellm.completion(**kwargs):
+        stream = litellm.completion(**kwargs)
+        for chunk in stream:
             yield from _pieces(chunk)
             finished = finished or any(c.finish_reason for c in chunk.choices or ())
     except Exception as err:  # noqa: BLE001 - LiteLLM raises its own exception classes
-        raise _translate(litellm, err) from err
+        raise _translate(litellm, err, streaming=stream is not None) from err
     if not finished:
         raise Transient(StreamCut("the reply from LiteLLM ended before it was complete"))
 
@@ -96,19 +137,61 @@ def _pieces(chunk: Any) -> Iterator[Piece]:
         yield UsagePiece(usage.prompt_tokens or 0, usage.completion_tokens or 0)
 
 
-def _translate(litellm: ModuleType, err: Exception) -> Exception:
+def _translate(litellm: ModuleType, err: Exception, *, streaming: bool) -> Exception:
     """A LiteLLM exception as our error (a Transient where a retry may help)."""
     if isinstance(err, (ModelError, Transient)):
         return err
-    message = one_line(str(err))
+    message = _message(err)
     status = getattr(err, "status_code", None)
+    where = _where(err)
+    if streaming and _is_cut(err):
+        return Transient(StreamCut(f"the reply from {where} was cut off: {message}"))
     exceptions = litellm.exceptions
     if isinstance(err, exceptions.AuthenticationError):
-        return ProviderError(f"invalid API key for LiteLLM provider: {message}", status)
+        return ProviderError(f"invalid API key for {where} (HTTP {status}): {message}", status)
     if isinstance(err, exceptions.RateLimitError):
-        return Transient(RateLimited(f"rate limited: {message}", status))
+        error = RateLimited(f"{where} rate limit (HTTP {status}): {message}", status)
+        return Transient(error, parse_retry_after(_header(err, "retry-after")))
     transient = (exceptions.APIConnectionError, exceptions.ServiceUnavailableError,
                  exceptions.InternalServerError, exceptions.Timeout)  # fmt: skip
     if isinstance(err, transient):
-        return Transient(ProviderError(f"LiteLLM provider failed: {message}", status))
-    return ProviderError(f"LiteLLM provider rejected the request: {message}", status)
+        return Transient(ProviderError(f"{where} failed: {message}", status))
+    return ProviderError(f"{where} rejected the request: {message}", status)
+
+
+def _message(err: Exception) -> str:
+    """The provider's own words: LiteLLM's prefixes dropped, a JSON error body unwrapped."""
+    from .openai_compat import error_message
+
+    text = _NOISE.sub("", one_line(str(err)))
+    return (error_message(text) if text.startswith("{") else text) or type(err).__name__
+
+
+def _where(err: Exception) -> str:
+    provider = getattr(err, "llm_provider", None)
+    return f"{provider} (via LiteLLM)" if provider else "LiteLLM"
+
+
+def _is_cut(err: Exception) -> bool:
+    """Whether the connection dropped mid-stream (not an error status nor bad data)."""
+    import httpx
+
+    seen: list[BaseException] = []
+    cause: BaseException | None = err
+    while cause is not None and cause not in seen:
+        if isinstance(cause, (httpx.TransportError, ConnectionError)):
+            return True
+        seen.append(cause)
+        cause = getattr(cause, "original_exception", None) or cause.__cause__ or cause.__context__
+    return False
+
+
+def _header(err: Exception, name: str) -> str | None:
+    """A response header of the failed request, wherever this LiteLLM version keeps it."""
+    response = getattr(err, "response", None)
+    for headers in (getattr(err, "litellm_response_headers", None), getattr(err, "headers", None),
+                    getattr(response, "headers", None)):  # fmt: skip
+        value = headers.get(name) if headers else None
+        if value is not None:
+            return str(value)
+    return None
