@@ -200,3 +200,39 @@ def test_without_litellm_the_install_hint_is_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.stdout.strip().endswith('pip install "interpreter[litellm]"'), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+AUDIT = """
+import sys
+hosts = set()
+def hook(event, args):
+    if event == "socket.getaddrinfo":
+        hosts.add(str(args[0]))
+    elif event == "socket.connect" and isinstance(args[1], tuple):
+        hosts.add(str(args[1][0]))
+sys.addaudithook(hook)
+from interpreter.llm.llm import Llm
+llm = Llm()
+llm.model, llm.context_window = "hosted_vllm/meta-llama/Meta-Llama-3.1-8B-Instruct", 10_000
+text = [e.text for e in llm.stream([{"role": "user", "type": "message", "content": "hi"}],
+        system_message="s", languages=["python"]) if hasattr(e, "text")]
+print("".join(text))
+print(sorted(hosts))
+"""
+
+
+@needs_litellm
+def test_a_litellm_call_touches_only_the_model_server(
+    server: FakeModelServer, tmp_path: Path
+) -> None:
+    """Without our switches LiteLLM fetches a llama tokenizer from huggingface.co here."""
+    server.script(Reply.text("local only"))
+    env = cli_env(tmp_path)
+    for name in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE", "HF_HUB_OFFLINE"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDIT], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    reply, hosts = proc.stdout.splitlines()
+    assert reply == "local only" and hosts == "['127.0.0.1']", proc.stderr
