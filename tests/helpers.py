@@ -1,10 +1,11 @@
-"""Shared test helpers: an interpreter wired to the fake model server."""
+"""Shared test helpers: an interpreter wired to the fake model server, chunk and process probes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from interpreter import OpenInterpreter
+from interpreter.core.lmc import Chunk
 from interpreter.testing.fake_server import FakeModelServer
 
 
@@ -30,3 +31,26 @@ def blocks(chunks: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
 
 def tool_messages(request: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in request["messages"] if m["role"] == "tool"]
+
+
+def text(chunks: list[Chunk]) -> str:
+    """The console output of a chunk stream, joined."""
+    return "".join(c["content"] for c in chunks if c.get("format") == "output")
+
+
+def rss_kb() -> int:
+    """This process's resident memory in KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -4,57 +4,23 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
-from interpreter.core.lmc import Chunk
+from helpers import rss_kb, text
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages import Python
+
+pytestmark = pytest.mark.deadline(60)
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32).decode()
 
 
-@pytest.fixture(autouse=True)
-def deadline() -> Iterator[None]:
-    """Fail a test that hangs instead of hanging the suite."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError("test took too long")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(60)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
-@pytest.fixture(scope="module")
-def computer() -> Iterator[Computer]:
-    c = Computer()
-    yield c
-    c.terminate()
-
-
-def text(chunks: list[Chunk]) -> str:
-    return "".join(c["content"] for c in chunks if c.get("format") == "output")
-
-
 def run(computer: Computer, code: str) -> str:
     return text(computer.run("python", code))
-
-
-def rss_kb() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def test_state_persists_and_results_show(computer: Computer) -> None:

@@ -2,65 +2,23 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
-from interpreter.core.lmc import Chunk
+from helpers import alive, rss_kb, text
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages import Shell
+
+pytestmark = pytest.mark.deadline(30)
 
 RESTARTED = "The shell was restarted"
 
 
-@pytest.fixture(autouse=True)
-def deadline() -> Iterator[None]:
-    """Fail a test that hangs instead of hanging the suite."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError("test took too long")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
-@pytest.fixture(scope="module")
-def computer() -> Iterator[Computer]:
-    c = Computer()
-    yield c
-    c.terminate()
-
-
-def text(chunks: list[Chunk]) -> str:
-    return "".join(c["content"] for c in chunks if c.get("format") == "output")
-
-
 def sh(computer: Computer, code: str) -> str:
     return text(computer.run("shell", code))
-
-
-def rss_kb() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_cwd_and_variables_persist_across_aliases(computer: Computer, tmp_path: Path) -> None:

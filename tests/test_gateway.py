@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -13,13 +12,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 import httpx
 import pytest
 
-from helpers import make_interpreter, tool_messages
-from interpreter.core.lmc import Chunk
+from helpers import make_interpreter, text, tool_messages
 from interpreter.execution.computer import Computer
 from interpreter.execution.gateway import GatewayError, RemotePython, remote_language
 from interpreter.execution.languages import Python
@@ -29,6 +26,8 @@ from interpreter.testing.fake_server import FakeModelServer, Reply
 from pty_helpers import cli_env, model_args, run_piped
 
 pytest.importorskip("kernel_gateway")
+
+pytestmark = pytest.mark.deadline(60)
 
 TOKEN = "test-gateway-token"
 HEADERS = {"Authorization": f"token {TOKEN}"}
@@ -107,20 +106,6 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         gw.stop()
 
 
-@pytest.fixture(autouse=True)
-def deadline() -> Iterator[None]:
-    """Fail a test that hangs instead of hanging the suite."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError("test took too long")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(60)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
 def remote_computer(gateway: Gateway) -> Computer:
     c = Computer()
     c.kernel_gateway = gateway.url
@@ -133,10 +118,6 @@ def computer(gateway: Gateway) -> Iterator[Computer]:
     c = remote_computer(gateway)
     yield c
     c.terminate()
-
-
-def text(chunks: list[Chunk]) -> str:
-    return "".join(c["content"] for c in chunks if c.get("format") == "output")
 
 
 def run(computer: Computer, code: str) -> str:

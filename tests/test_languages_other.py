@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import ClassVar
 
 import pytest
 
-from helpers import make_interpreter, tool_messages
+from helpers import make_interpreter, text, tool_messages
 from interpreter.core.lmc import Chunk
 from interpreter.execution.base import Language
 from interpreter.execution.computer import Computer
@@ -22,20 +20,10 @@ from interpreter.execution.languages.output import output
 from interpreter.execution.languages.repl import ReplLanguage
 from interpreter.testing.fake_server import FakeModelServer, Reply
 
+pytestmark = pytest.mark.deadline(30)
+
 ALL = ["python", "shell", "javascript", "r", "ruby", "java", "html", "react", "powershell",
        "applescript"]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def deadline() -> Iterator[None]:
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError("test took too long")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
@@ -43,10 +31,6 @@ def computer() -> Iterator[Computer]:
     c = Computer()
     yield c
     c.terminate()
-
-
-def text(chunks: list[Chunk]) -> str:
-    return "".join(c["content"] for c in chunks if c.get("format") == "output")
 
 
 def test_every_043_language_is_on_offer_with_its_aliases(computer: Computer) -> None:

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from types import FrameType
 
 import pytest
 
-from interpreter.core.lmc import Chunk
+from helpers import text
 from interpreter.execution.computer import Computer
 
-
-@pytest.fixture(autouse=True)
-def deadline() -> Iterator[None]:
-    """Fail a test that hangs instead of hanging the suite."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError("test took too long")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+pytestmark = pytest.mark.deadline(30)
 
 
 @dataclass(frozen=True)
@@ -67,17 +52,6 @@ def case(request: pytest.FixtureRequest) -> Case:
     if shutil.which(case.executable) is None:
         pytest.skip(f"{case.executable} is not installed (CI installs it)")
     return case
-
-
-@pytest.fixture(scope="module")
-def computer() -> Iterator[Computer]:
-    c = Computer()
-    yield c
-    c.terminate()
-
-
-def text(chunks: list[Chunk]) -> str:
-    return "".join(c["content"] for c in chunks if c.get("format") == "output")
 
 
 def run(computer: Computer, language: str, code: str) -> str:

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from helpers import alive
+
 CHILD = r"""
 import json, sys, threading, time
 from interpreter import OpenInterpreter
@@ -43,14 +45,6 @@ elif mode == "exit":
 print("acted", flush=True)
 time.sleep(60)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def wait_gone(pids: dict[str, int], seconds: float) -> dict[str, int]:
