@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,42 +10,13 @@ import httpx
 import openai
 import pytest
 
-from helpers import make_interpreter
 from interpreter.core.safety import digest
-from interpreter.server import ServerSettings, create_app
 from interpreter.server.client import LmcClient
-from interpreter.server.runner import ServerThread, listen
+from interpreter.server.runner import ServerThread
 from interpreter.testing.fake_server import FakeModelServer, Reply
+from server_helpers import Start
 
 TOKEN = "test-token-123"
-Start = Callable[..., ServerThread]
-
-
-@pytest.fixture
-def model() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def start(model: FakeModelServer, config_dir: Path) -> Iterator[Start]:
-    servers: list[ServerThread] = []
-
-    def start(**settings: Any) -> ServerThread:
-        sock = listen()
-        config = ServerSettings(
-            make_interpreter=lambda: make_interpreter(model),
-            token=TOKEN,
-            port=sock.getsockname()[1],
-            **settings,
-        )
-        server = ServerThread(create_app(config), sock).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def ws(server: ServerThread) -> LmcClient:

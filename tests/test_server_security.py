@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,43 +17,15 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from helpers import make_interpreter
 from interpreter import OpenInterpreter
-from interpreter.server import ServerSettings, create_app, serve
+from interpreter.server import serve
 from interpreter.server.client import LmcClient
 from interpreter.server.config import ConfigError, settings_for
-from interpreter.server.runner import ServerThread, listen
+from interpreter.server.runner import listen
 from interpreter.testing.fake_server import FakeModelServer, Reply
+from server_helpers import Start
 
 TOKEN = "sec-token-456"
-Start = Callable[..., ServerThread]
-
-
-@pytest.fixture
-def model() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def start(model: FakeModelServer, config_dir: Path) -> Iterator[Start]:
-    servers: list[ServerThread] = []
-
-    def start(**settings: Any) -> ServerThread:
-        sock = listen()
-        config = ServerSettings(
-            make_interpreter=lambda: make_interpreter(model),
-            token=TOKEN,
-            port=sock.getsockname()[1],
-            **settings,
-        )
-        server = ServerThread(create_app(config), sock).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def raw_handshake(port: int, host: str, origin: str | None = None) -> str:

@@ -14,14 +14,11 @@ import httpx
 import openai
 import pytest
 
-from helpers import make_interpreter
-from interpreter.server import ServerSettings, create_app
 from interpreter.server.client import LmcClient
-from interpreter.server.runner import ServerThread, listen
 from interpreter.testing.fake_server import FakeModelServer, Reply
+from server_helpers import Start
 
 TOKEN = "sessions-token"
-Start = Callable[..., ServerThread]
 
 
 def keyed_responder(request: dict[str, Any]) -> Reply:
@@ -38,27 +35,6 @@ def keyed_responder(request: dict[str, Any]) -> Reply:
 def model() -> Iterator[FakeModelServer]:
     with FakeModelServer(responder=keyed_responder) as srv:
         yield srv
-
-
-@pytest.fixture
-def start(model: FakeModelServer, config_dir: Path) -> Iterator[Start]:
-    servers: list[ServerThread] = []
-
-    def start(**settings: Any) -> ServerThread:
-        sock = listen()
-        config = ServerSettings(
-            make_interpreter=lambda: make_interpreter(model),
-            token=TOKEN,
-            port=sock.getsockname()[1],
-            **settings,
-        )
-        server = ServerThread(create_app(config), sock).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
