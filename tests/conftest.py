@@ -18,6 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from interpreter.execution.computer import Computer
+    from interpreter.llm.llm import Llm
     from interpreter.testing.fake_server import FakeModelServer
     from server_helpers import Start
 
@@ -98,3 +99,14 @@ def start(
 
     with running_servers(model, request.module.TOKEN) as start:
         yield start
+
+
+@pytest.fixture
+def llm(server: FakeModelServer) -> Iterator[Llm]:
+    """A model client for ``fake-model`` on the fake server, 100k tokens of context."""
+    from interpreter.llm.llm import Llm
+
+    model = Llm()
+    model.model, model.api_base, model.context_window = "fake-model", server.url, 100_000
+    yield model
+    model.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -20,12 +19,6 @@ from interpreter.testing.fake_server import FakeModelServer, Reply
 from pty_helpers import QUESTION, Cli, cli_env, model_args
 
 TOKEN = "surface-token"
-
-
-@pytest.fixture
-def model() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -14,12 +14,6 @@ from interpreter.testing.fake_server import FakeModelServer, Reply
 
 
 @pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def interp(server: FakeModelServer, config_dir: Path) -> Iterator[OpenInterpreter]:
     it = make_interpreter(server)
     yield it

@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from interpreter.testing.fake_server import FakeModelServer, Reply
+from interpreter.testing.fake_server import Reply
 from pty_helpers import cli_env, model_args, run_piped
 
 MARKER_CODE = "open('marker.txt', 'w').write('made'); print('marker written')"
-
-
-@pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as fake:
-        yield fake
 
 
 def test_stdin_message_with_auto_run_runs_and_exits_0(tmp_path: Path, server) -> None:

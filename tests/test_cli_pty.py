@@ -15,12 +15,6 @@ MARKER_CODE = "open('marker.txt', 'w').write('made'); print('marker written')"
 
 
 @pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as fake:
-        yield fake
-
-
-@pytest.fixture
 def cli_factory(tmp_path: Path, server: FakeModelServer) -> Iterator[object]:
     started: list[Cli] = []
 

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,6 @@ import pytest
 from interpreter.testing.fake_server import NO_REPLY_LEFT, FakeModelServer, Reply
 
 TIMEOUT = httpx.Timeout(10.0)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
 
 
 def sse_payloads(response: httpx.Response) -> list[str]:

@@ -22,12 +22,6 @@ CONVERSATION: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def llm(server: FakeModelServer) -> Iterator[Llm]:
     model = Llm()
     model.model, model.api_base, model.api_key = "claude-3-5-sonnet-latest", server.url, "sk-ant"

@@ -18,20 +18,6 @@ from interpreter.testing.fake_server import FakeModelServer, Reply
 MESSAGES = [{"role": "user", "type": "message", "content": "hi"}]
 
 
-@pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def llm(server: FakeModelServer) -> Iterator[Llm]:
-    model = Llm()
-    model.model, model.api_base, model.context_window = "fake-model", server.url, 100_000
-    yield model
-    model.close()
-
-
 def stream(llm: Llm) -> Iterator[Event]:
     return llm.stream(MESSAGES, system_message="sys", languages=["python", "shell"])
 

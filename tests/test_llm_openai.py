@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,22 +15,6 @@ from interpreter.testing.fake_server import FakeModelServer, Reply
 
 LANGUAGES = ["python", "shell", "javascript"]
 SYSTEM = "You are a test."
-
-
-@pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def llm(server: FakeModelServer) -> Iterator[Llm]:
-    model = Llm()
-    model.model = "fake-model"
-    model.api_base = server.url
-    model.context_window = 100_000
-    yield model
-    model.close()
 
 
 def run(llm: Llm, messages: list[dict[str, Any]] | None = None) -> list[Event]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,12 +42,6 @@ def test_exact_and_language_wide_rules() -> None:
     assert allowed([{"language": "shell"}], "sh", "a; b | c")  # language-wide: anything
     assert rule_for("bash", "ls -la") == {"language": "shell", "command": "ls -la"}
     assert rule_for("shell", "ls; rm x") is None
-
-
-@pytest.fixture
-def model() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
 
 
 def test_rule_runs_without_asking_and_others_still_ask(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,12 +31,6 @@ def test_builtin_checks_flag_dangerous_code(code: str) -> None:
 @pytest.mark.parametrize("code", ["rm -rf ./build", "ls -la ~", "chmod 755 run.sh", "echo hi"])
 def test_builtin_checks_pass_ordinary_code(code: str) -> None:
     assert builtin_findings(code) == []
-
-
-@pytest.fixture
-def model() -> Iterator[FakeModelServer]:
-    with FakeModelServer() as srv:
-        yield srv
 
 
 def test_ask_shows_findings_and_asks_even_with_auto_run(
