@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from interpreter import OpenInterpreter
 from interpreter.core.lmc import Chunk
+from interpreter.execution.computer import Computer
 from interpreter.testing.fake_server import FakeModelServer
 
 
@@ -54,3 +56,19 @@ def alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+IGNORES_INTERRUPTS = (
+    "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+    "    except KeyboardInterrupt:\n        print('ignored', flush=True)"
+)  # Python that prints "ignored" on every KeyboardInterrupt and never stops
+
+
+def best_round_trip(computer: Computer, language: str, code: str, runs: int) -> float:
+    """The fastest of ``runs`` timed runs of ``code``, in seconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        computer.run(language, code)
+        times.append(time.perf_counter() - started)
+    return min(times)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import rss_kb, text
+from helpers import IGNORES_INTERRUPTS, best_round_trip, rss_kb, text
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages import Python
 
@@ -142,12 +142,7 @@ def test_cap_is_configurable(computer: Computer) -> None:
 
 def test_warm_round_trip_is_fast(computer: Computer) -> None:
     run(computer, "x = 1")
-    times = []
-    for _ in range(5):
-        started = time.perf_counter()
-        computer.run("python", "x = 1")
-        times.append(time.perf_counter() - started)
-    best = min(times)
+    best = best_round_trip(computer, "python", "x = 1", runs=5)
     print(f"warm python round trip: {best * 1000:.1f} ms (Open Interpreter 0.4.3: 602 ms)")
     assert best < 0.1
 
@@ -178,11 +173,7 @@ def test_code_ignoring_interrupts_gets_its_kernel_restarted() -> None:
         run(computer, "doomed = 1")
         threading.Timer(0.3, computer.interrupt).start()
         started = time.monotonic()
-        code = (
-            "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
-            "    except KeyboardInterrupt:\n        print('ignored', flush=True)"
-        )
-        out = run(computer, code)
+        out = run(computer, IGNORES_INTERRUPTS)
         assert time.monotonic() - started < 15
         assert out.startswith("ignored\n")
         assert "did not stop when interrupted, so it was restarted" in out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import alive, rss_kb, text
+from helpers import alive, best_round_trip, rss_kb, text
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages import Shell
 
@@ -119,12 +119,7 @@ def test_huge_output_is_capped_without_memory_growth(computer: Computer) -> None
 
 def test_warm_round_trip_is_fast(computer: Computer) -> None:
     sh(computer, "echo warm")
-    times = []
-    for _ in range(5):
-        started = time.perf_counter()
-        computer.run("shell", "echo hi")
-        times.append(time.perf_counter() - started)
-    best = min(times)
+    best = best_round_trip(computer, "shell", "echo hi", runs=5)
     print(f"warm shell round trip: {best * 1000:.1f} ms (Open Interpreter 0.4.3: 1101 ms)")
     assert best < 0.1
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import make_interpreter, text, tool_messages
+from helpers import IGNORES_INTERRUPTS, best_round_trip, make_interpreter, text, tool_messages
 from interpreter.execution.computer import Computer
 from interpreter.execution.gateway import GatewayError, RemotePython, remote_language
 from interpreter.execution.languages import Python
@@ -301,13 +301,9 @@ def test_cli_flag_sets_the_gateway(gateway: Gateway, tmp_path: Path) -> None:
 
 def test_warm_round_trip_has_no_delayed_ack_stall(computer: Computer) -> None:
     run(computer, "x = 1")
-    times = []
-    for _ in range(7):
-        started = time.perf_counter()
-        computer.run("python", "x = 1")
-        times.append(time.perf_counter() - started)
-    print(f"warm gateway round trip: {min(times) * 1000:.1f} ms")
-    assert min(times) < 0.035  # Nagle + a 40 ms delayed ACK would make every run >= 40 ms
+    best = best_round_trip(computer, "python", "x = 1", runs=7)
+    print(f"warm gateway round trip: {best * 1000:.1f} ms")
+    assert best < 0.035  # Nagle + a 40 ms delayed ACK would make every run >= 40 ms
 
 
 def test_code_ignoring_interrupts_gets_its_kernel_restarted(gateway: Gateway) -> None:
@@ -315,11 +311,7 @@ def test_code_ignoring_interrupts_gets_its_kernel_restarted(gateway: Gateway) ->
     try:
         run(computer, "doomed = 1")
         threading.Timer(0.3, computer.interrupt).start()
-        code = (
-            "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
-            "    except KeyboardInterrupt:\n        print('ignored', flush=True)"
-        )
-        out = run(computer, code)
+        out = run(computer, IGNORES_INTERRUPTS)
         assert out.startswith("ignored\n")
         assert "did not stop when interrupted, so it was restarted" in out
         assert "NameError" in run(computer, "doomed")
