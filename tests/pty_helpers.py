@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,14 @@ class Cli:
 
     def send_line(self, text: str) -> None:
         self.child.send(text.encode() + b"\r")
+
+    def interrupt(self, timeout: float) -> float:
+        """Send Ctrl-C, wait for "Stopped" and the next prompt; return the seconds that took."""
+        started = time.monotonic()
+        self.child.sendintr()
+        self.expect_text("Stopped", timeout=timeout)
+        self.prompt(timeout=timeout)
+        return time.monotonic() - started
 
     def output(self) -> bytes:
         return self.raw.getvalue()

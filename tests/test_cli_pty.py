@@ -95,11 +95,7 @@ def test_ctrl_c_stops_a_long_run_and_the_next_turn_works(server, cli_factory) ->
     cli.send_line("y")
     cli.expect_text("sleeping")
     time.sleep(0.3)
-    started = time.monotonic()
-    cli.child.sendintr()
-    cli.expect_text("Stopped", timeout=10)
-    cli.prompt(timeout=10)
-    assert time.monotonic() - started < 10
+    assert cli.interrupt(timeout=10) < 10
     cli.send_line("still there?")
     cli.expect_text("After the interrupt.")
     cli.prompt()
@@ -307,11 +303,7 @@ def test_ctrl_c_stops_a_streaming_reply_and_keeps_the_conversation(server, cli_f
     cli.prompt()
     cli.send_line("talk a lot")
     cli.expect_text("word word")
-    started = time.monotonic()
-    cli.child.sendintr()
-    cli.expect_text("Stopped", timeout=10)
-    cli.prompt(timeout=10)
-    assert time.monotonic() - started < 5
+    assert cli.interrupt(timeout=10) < 5
     cli.send_line("next")
     cli.expect_text("Next turn fine.")
     cli.prompt()
