@@ -21,12 +21,6 @@ from pty_helpers import QUESTION, Cli, cli_env, model_args
 TOKEN = "surface-token"
 
 
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _script(model: FakeModelServer) -> None:
     model.script(Reply.tool_call("shell", "touch marker"), Reply.text("done"))
 

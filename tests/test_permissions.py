@@ -44,10 +44,7 @@ def test_exact_and_language_wide_rules() -> None:
     assert rule_for("shell", "ls; rm x") is None
 
 
-def test_rule_runs_without_asking_and_others_still_ask(
-    model: FakeModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_rule_runs_without_asking_and_others_still_ask(model: FakeModelServer, here: Path) -> None:
     model.script(
         Reply.tool_call("shell", "touch allowed-marker"),
         Reply.tool_call("shell", "touch allowed-marker; touch chained-marker"),
@@ -57,16 +54,13 @@ def test_rule_runs_without_asking_and_others_still_ask(
     interp.permissions = {"allow": [{"language": "shell", "command": "touch allowed-marker"}]}
     chunks = list(interp.chat("go", stream=True, display=False))
     kinds = [c.get("type") for c in chunks]
-    assert (tmp_path / "allowed-marker").exists()
-    assert not (tmp_path / "chained-marker").exists()
+    assert (here / "allowed-marker").exists()
+    assert not (here / "chained-marker").exists()
     assert kinds.count("confirmation") == 1  # only the chained command asked
     interp.computer.terminate()
 
 
-def test_always_answer_stores_a_session_rule(
-    model: FakeModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_always_answer_stores_a_session_rule(model: FakeModelServer, here: Path) -> None:
     model.script(
         Reply.tool_call("shell", "echo again >> log"),
         Reply.tool_call("shell", "echo again >> log"),
