@@ -236,19 +236,6 @@ def test_env_key_never_goes_to_a_local_server() -> None:
     assert route.api_key == "o"
 
 
-def test_long_tail_model_without_litellm_says_how_to_install() -> None:
-    try:
-        import litellm  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("litellm is installed here")
-    llm = Llm()
-    llm.model = "command-nightly"
-    with pytest.raises(NoModelConfigured, match=r'pip install "interpreter\[litellm\]"'):
-        run(llm)
-
-
 def test_count_tokens_needs_no_api_key() -> None:
     from interpreter.llm.llm import Llm
 
