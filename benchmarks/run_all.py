@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import bench_computer
 import bench_conversation
+import bench_gateway
 import bench_import
 import bench_startup
 import bench_stream
@@ -25,6 +26,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("conversation + memory", bench_conversation.collect),  # its rows include peak memory
     ("stream", bench_stream.collect),
     ("cli startup + render", bench_startup.collect),
+    ("remote kernel (gateway)", bench_gateway.collect),
 ]
 
 
