@@ -312,3 +312,26 @@ def test_ctrl_c_stops_a_streaming_reply_and_keeps_the_conversation(server, cli_f
     partial = [m for m in sent if m["role"] == "assistant"]
     assert partial and partial[0]["content"].startswith("word word")
     assert len(partial[0]["content"]) < len("word " * 400)
+
+
+def test_up_arrow_recalls_earlier_input_across_sessions(
+    tmp_path: Path, server, cli_factory
+) -> None:
+    server.script(Reply.text("one"), Reply.text("two"), Reply.text("three"))
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("remember this line")
+    cli.expect_text("one")
+    cli.prompt()
+    cli.child.send("\x1b[A\r")  # up arrow, Enter: the earlier line again
+    cli.expect_text("two")
+    cli.prompt()
+    assert cli.quit() == 0
+    again = cli_factory()  # a new session keeps the history (a file in the config dir)
+    again.prompt()
+    again.child.send("\x1b[A\r")
+    again.expect_text("three")
+    again.prompt()
+    assert again.quit() == 0
+    sent = [r["messages"][-1]["content"] for r in server.requests]
+    assert sent == ["remember this line"] * 3
