@@ -182,6 +182,26 @@ def test_code_ignoring_interrupts_gets_its_kernel_restarted() -> None:
         computer.terminate()
 
 
+def test_an_interrupt_from_the_streaming_thread_restarts_stuck_code() -> None:
+    # As Ctrl-C in the terminal: the SIGINT handler runs in the thread iterating the stream.
+    computer = Computer()
+    try:
+        run(computer, "doomed = 1")
+        out, interrupted = "", False
+        for chunk in computer.stream("python", IGNORES_INTERRUPTS):
+            if chunk.get("format") == "active_line" and chunk["content"] == 4 and not interrupted:
+                computer.interrupt()
+                interrupted = True
+            elif chunk.get("format") == "output":
+                out += chunk["content"]
+        assert out.startswith("ignored\n")
+        assert "did not stop when interrupted, so it was restarted" in out
+        assert "NameError" in run(computer, "doomed")
+        assert run(computer, "print('alive')") == "alive\n"
+    finally:
+        computer.terminate()
+
+
 def test_kernel_leaves_no_files_in_the_working_directory(tmp_path: Path) -> None:
     before = os.getcwd()
     os.chdir(tmp_path)

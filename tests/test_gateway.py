@@ -352,3 +352,23 @@ def test_cli_with_an_unreachable_gateway_says_so_in_one_line(tmp_path: Path) -> 
     assert f"Error: cannot reach the kernel gateway at {nowhere}" in done.stdout
     assert "Traceback" not in done.stderr and "It is down." in done.stdout
     assert told.startswith(f"Error: cannot reach the kernel gateway at {nowhere}")
+
+
+def test_an_interrupt_from_the_streaming_thread_restarts_stuck_code(gateway: Gateway) -> None:
+    # As Ctrl-C in the terminal: the SIGINT handler runs in the thread iterating the stream.
+    computer = remote_computer(gateway)
+    try:
+        run(computer, "doomed = 1")
+        out, interrupted = "", False
+        for chunk in computer.stream("python", IGNORES_INTERRUPTS):
+            if chunk.get("format") == "active_line" and chunk["content"] == 4 and not interrupted:
+                computer.interrupt()
+                interrupted = True
+            elif chunk.get("format") == "output":
+                out += chunk["content"]
+        assert out.startswith("ignored\n")
+        assert "did not stop when interrupted, so it was restarted" in out
+        assert "NameError" in run(computer, "doomed")
+        assert run(computer, "print('alive')") == "alive\n"
+    finally:
+        computer.terminate()

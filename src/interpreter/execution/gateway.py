@@ -33,6 +33,7 @@ _INTERRUPT_GRACE_S = 3.0
 _SETUP_TIMEOUT_S = 60.0
 _LIVENESS_EVERY_S = 3.0
 _IDLE_AFTER_REPLY_S = 2.0  # how long output may trail the execute_reply
+_NUDGE_EVERY_S = 0.1
 
 
 class _Session:
@@ -56,6 +57,24 @@ class _Session:
             msg = self.channels.receive(_POLL_S)
             if msg is not None and _parent(msg) == msg_id and _finished(msg):
                 return
+        raise GatewayError(f"the remote kernel did not answer within {_SETUP_TIMEOUT_S:g} s")
+
+    def await_iopub(self) -> None:
+        """Wait until the kernel's iopub reaches us again after a restart.
+
+        The gateway resubscribes to a restarted kernel's iopub some time after the restart
+        returns; what the kernel publishes before then (a run's output, error, idle) is lost.
+        So ask for kernel_info until its busy/idle status comes back on iopub.
+        """
+        asked: set[str] = set()
+        deadline = time.monotonic() + _SETUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            asked.add(self.channels.send("shell", "kernel_info_request", {}))
+            nudge_until = time.monotonic() + _NUDGE_EVERY_S
+            while (left := nudge_until - time.monotonic()) > 0:
+                msg = self.channels.receive(left)
+                if msg is not None and msg.get("channel") == "iopub" and _parent(msg) in asked:
+                    return
         raise GatewayError(f"the remote kernel did not answer within {_SETUP_TIMEOUT_S:g} s")
 
     def close(self) -> None:
@@ -161,7 +180,12 @@ class RemoteKernel(Language):
         session = self._session
         if session is not None:
             session.client.restart(session.kernel_id)
-            self._setup(session)
+            self._restarted(session)
+
+    def _restarted(self, session: _Session) -> None:
+        """Set up a restarted kernel once its output reaches us again."""
+        session.await_iopub()
+        self._setup(session)
 
     def interrupt(self) -> None:
         session = self._session
@@ -239,7 +263,7 @@ class RemoteKernel(Language):
         """A notice when the kernel died or goes on despite an interrupt (after recovering)."""
         state = _state(msg) if msg is not None else None
         if state == "restarting":  # the gateway saw the kernel die and is restarting it
-            self._setup(session)
+            self._restarted(session)
             return self._notice("died and was restarted")
         if state == "dead":
             self._discard(session)
