@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from interpreter.testing.fake_server import FakeModelServer, Reply
 from pty_helpers import QUESTION, Cli, cli_env, model_args
@@ -335,3 +336,39 @@ def test_up_arrow_recalls_earlier_input_across_sessions(
     assert again.quit() == 0
     sent = [r["messages"][-1]["content"] for r in server.requests]
     assert sent == ["remember this line"] * 3
+
+
+def test_always_allow_is_saved_in_the_profile_for_the_next_session(
+    tmp_path: Path, server, cli_factory
+) -> None:
+    (tmp_path / "listed-file.txt").write_text("x")
+    server.script(
+        Reply.tool_call("shell", "ls"),
+        Reply.text("Listed once."),
+        Reply.tool_call("shell", "ls"),
+        Reply.text("Listed again."),
+    )
+    cli = cli_factory()
+    cli.prompt()
+    cli.send_line("list the files")
+    cli.expect_text(QUESTION)
+    cli.send_line("a")
+    cli.expect_text("Saved in")
+    cli.expect_text("listed-file.txt")
+    cli.expect_text("Listed once.")
+    cli.prompt()
+    assert cli.quit() == 0
+    profile = tmp_path / "cfg" / "open-interpreter" / "profiles" / "default.yaml"
+    text = profile.read_text()
+    assert "# This file is read every time `interpreter` starts" in text  # comments kept
+    data = yaml.safe_load(text)
+    assert data["permissions"] == {"allow": [{"language": "shell", "command": "ls"}]}
+    assert data["version"] == "0.2.5"
+    again = cli_factory()  # same config dir: the saved rule applies
+    again.prompt()
+    again.send_line("list them again")
+    again.expect_text("Listed again.")
+    again.prompt()
+    assert again.quit() == 0
+    shown = again.output().decode(errors="replace")
+    assert QUESTION not in shown and "listed-file.txt" in shown

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import make_interpreter
 from interpreter.core.permissions import allowed, matches, rule_for
+from interpreter.store.profile_edit import add_allow_rule, save_allow_rule
+from interpreter.store.profiles import default_profile_text
 from interpreter.testing.fake_server import FakeModelServer, Reply
 
 GIT = {"language": "shell", "command": "git status*"}
@@ -78,3 +81,56 @@ def test_always_answer_stores_a_session_rule(model: FakeModelServer, here: Path)
     assert asked == ["ls"]
     assert interp.permissions == {"allow": [{"language": "shell", "command": "ls"}]}
     interp.computer.terminate()
+
+
+# -- "always allow" rules saved in the profile ---------------------------------------------
+
+
+def test_saved_rule_is_appended_once_and_keeps_every_line(tmp_path: Path) -> None:
+    path = tmp_path / "default.yaml"
+    old = default_profile_text()
+    path.write_text(old)
+    assert "Saved in" in save_allow_rule(path, LS)
+    first = path.read_text()
+    assert first.startswith(old)  # a new block at the end, nothing else changed
+    assert yaml.safe_load(first)["permissions"] == {"allow": [LS]}
+    assert "Already allowed" in save_allow_rule(path, LS)
+    assert path.read_text() == first
+    assert "(updated)" in save_allow_rule(path, GIT)
+    second = path.read_text()
+    assert second.startswith(first.rstrip("\n")) and second.count("permissions:") == 1
+    assert yaml.safe_load(second)["permissions"] == {"allow": [LS, GIT]}
+    assert yaml.safe_load(second)["llm"] == yaml.safe_load(old)["llm"]
+
+
+def test_rule_joins_an_existing_allow_block_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "work.yml"
+    text = (
+        "# mine\npermissions:  # rules\n  allow:\n  - {language: python}  # py\n"
+        "  # end of rules\nauto_run: false\n"
+    )
+    path.write_text(text)
+    save_allow_rule(path, LS)
+    new = path.read_text()
+    assert new == text.replace("# py\n", '# py\n  - {"language": "shell", "command": "ls"}\n')
+    assert yaml.safe_load(new)["permissions"]["allow"] == [{"language": "python"}, LS]
+    assert add_allow_rule("permissions:\n  other: 1\n", LS).endswith(
+        'other: 1\n  allow:\n    - {"language": "shell", "command": "ls"}\n'
+    )
+
+
+def test_flow_style_is_rewritten_and_other_kinds_are_never_touched(tmp_path: Path) -> None:
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("permissions: {allow: [{language: python}]}  # flow\nversion: 0.2.5\n")
+    assert "comments were lost" in save_allow_rule(flow, LS)
+    data = yaml.safe_load(flow.read_text())
+    assert data == {"permissions": {"allow": [{"language": "python"}, LS]}, "version": "0.2.5"}
+    for name, text in (("p.json", '{"auto_run": false}'), ("p.py", "interpreter.loop = True\n")):
+        other = tmp_path / name
+        other.write_text(text)
+        assert "not a YAML profile" in save_allow_rule(other, LS)
+        assert other.read_text() == text
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("permissions:\n  allow: ls\n")
+    assert "session only" in save_allow_rule(broken, LS)
+    assert broken.read_text() == "permissions:\n  allow: ls\n"

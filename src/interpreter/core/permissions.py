@@ -6,18 +6,33 @@ prefix (``git status*`` allows ``git status`` and ``git status -s``, not ``git s
 otherwise the code must equal it (surrounding blank space aside). A shell rule with a
 command only ever matches one simple command: code holding ``;``, ``&``, ``|``, backticks,
 ``$``, redirections, a backslash or a newline needs approval. Profiles hold the rules
-under ``permissions: {allow: [...]}``.
+under ``permissions: {allow: [...]}``; ``persist`` adds a rule to the YAML profile the
+interpreter was started with (``profile_path``), keeping the file's other lines.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Rule", "allowed", "is_simple_command", "matches", "remember", "rule_for", "rules_of"]
+__all__ = [
+    "PROFILE_PATH",
+    "Rule",
+    "allowed",
+    "is_simple_command",
+    "matches",
+    "persist",
+    "profile_path",
+    "remember",
+    "rule_for",
+    "rules_of",
+]
 
 Rule = dict[str, str]
+#: Attribute of the interpreter naming the profile file it was started with (a Path).
+PROFILE_PATH = "profile_path"
 SHELLS = frozenset({"shell", "bash", "sh", "zsh"})
 # Anything that could chain, substitute, redirect or continue a second command.
 _UNSAFE = re.compile(r"[;&|`$<>\\\n\r\x00]|\(|\)")
@@ -91,3 +106,23 @@ def remember(interp: Any, language: str, code: str) -> Rule | None:
         allow.append(rule)
     interp.permissions = permissions
     return rule
+
+
+def profile_path(interp: Any) -> Path | None:
+    """The profile file ``interp`` was started with; None when it was not started from one."""
+    path = getattr(interp, PROFILE_PATH, None)
+    return path if isinstance(path, Path) else None
+
+
+def persist(interp: Any, language: str, code: str) -> str | None:
+    """Save the "always allow" rule for ``code`` in ``interp``'s profile (YAML files only,
+    once); one line saying what was done, None when there is no profile file."""
+    path = profile_path(interp)
+    if path is None:
+        return None
+    rule = rule_for(language, code)
+    if rule is None:
+        return "Allowed this once: only one simple command can be always allowed."
+    from ..store.profile_edit import save_allow_rule
+
+    return save_allow_rule(path, rule)

@@ -1,5 +1,6 @@
 """Asking the user before code runs: y (run it), n (decline), e (edit, then run),
-a (always allow this command in this session: the core stores an allow rule)."""
+a (always allow this command: the core stores an allow rule for this session, and the
+session saves it in the YAML profile it was started with)."""
 
 from __future__ import annotations
 

@@ -106,7 +106,7 @@ def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnR
         return False
     try:
         with ctrl_c.paused():
-            return ask_approval(
+            decision = ask_approval(
                 language,
                 code,
                 ask=ui.ask,
@@ -118,6 +118,18 @@ def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnR
         ctrl_c.count += 1
         ctrl_c.interp.stop()
         return False
+    if isinstance(decision, dict) and decision.get("always"):
+        _save_rule(ctrl_c.interp, language, code, ui)
+    return decision
+
+
+def _save_rule(interp: OpenInterpreter, language: str, code: str, ui: TerminalUI) -> None:
+    """``a``: the core keeps the rule for this session; the profile keeps it for the next."""
+    from ..core.permissions import persist
+
+    line = persist(interp, language, code)
+    if line:
+        ui.say(f"  {line}")
 
 
 def _show(chunk: dict[str, Any], ui: TerminalUI) -> None:
