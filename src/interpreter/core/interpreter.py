@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import Any
 
 from ..execution.computer import Computer
@@ -55,6 +56,7 @@ class OpenInterpreter:
         self.disable_telemetry = True
         self.in_terminal_interface = False
         self.approval_callback: ApprovalCallback | None = None
+        self.profile_path: Path | None = None  # the profile file loaded (where rules are saved)
         self._stop_requested = False
         self._thread: threading.Thread | None = None
         self._thread_result: list[Message] = []

@@ -18,21 +18,17 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "PROFILE_PATH",
     "Rule",
     "allowed",
     "is_simple_command",
     "matches",
     "persist",
-    "profile_path",
     "remember",
     "rule_for",
     "rules_of",
 ]
 
 Rule = dict[str, str]
-#: Attribute of the interpreter naming the profile file it was started with (a Path).
-PROFILE_PATH = "profile_path"
 SHELLS = frozenset({"shell", "bash", "sh", "zsh"})
 # Anything that could chain, substitute, redirect or continue a second command.
 _UNSAFE = re.compile(r"[;&|`$<>\\\n\r\x00]|\(|\)")
@@ -108,16 +104,10 @@ def remember(interp: Any, language: str, code: str) -> Rule | None:
     return rule
 
 
-def profile_path(interp: Any) -> Path | None:
-    """The profile file ``interp`` was started with; None when it was not started from one."""
-    path = getattr(interp, PROFILE_PATH, None)
-    return path if isinstance(path, Path) else None
-
-
 def persist(interp: Any, language: str, code: str) -> str | None:
     """Save the "always allow" rule for ``code`` in ``interp``'s profile (YAML files only,
     once); one line saying what was done, None when there is no profile file."""
-    path = profile_path(interp)
+    path: Path | None = interp.profile_path
     if path is None:
         return None
     rule = rule_for(language, code)

@@ -81,7 +81,6 @@ def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
     Raises ``ProfileError`` (one line) for a missing or broken profile.
     """
     from ..core.interpreter import OpenInterpreter
-    from ..core.permissions import PROFILE_PATH
     from ..store.profiles import (
         apply_profile,
         env_overrides,
@@ -93,7 +92,7 @@ def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
     interp = OpenInterpreter(load_profile=False)
     interp.in_terminal_interface = True
     path = resolve_profile(args.profile or "default")
-    setattr(interp, PROFILE_PATH, path)  # where "always allow" rules are saved
+    interp.profile_path = path  # where "always allow" rules are saved
     profile = load_profile(path)
     from ..execution.sandbox import SandboxUnavailable
     from ..store.profiles import ProfileError
