@@ -72,3 +72,24 @@ def best_round_trip(computer: Computer, language: str, code: str, runs: int) -> 
         computer.run(language, code)
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def check_interrupt_from_the_streaming_thread(computer: Computer) -> None:
+    """Stuck code interrupted from the thread iterating its stream (as Ctrl-C's handler
+    is) is restarted with a notice; the state is gone and the next runs work."""
+
+    def text_of(code: str) -> str:
+        return text(computer.run("python", code))
+
+    text_of("doomed = 1")
+    out, interrupted = "", False
+    for chunk in computer.stream("python", IGNORES_INTERRUPTS):
+        if chunk.get("format") == "active_line" and chunk["content"] == 4 and not interrupted:
+            computer.interrupt()
+            interrupted = True
+        elif chunk.get("format") == "output":
+            out += chunk["content"]
+    assert out.startswith("ignored\n")
+    assert "did not stop when interrupted, so it was restarted" in out
+    assert "NameError" in text_of("doomed")
+    assert text_of("print('alive')") == "alive\n"

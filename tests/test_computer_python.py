@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import IGNORES_INTERRUPTS, best_round_trip, rss_kb, text
+from helpers import (
+    IGNORES_INTERRUPTS,
+    best_round_trip,
+    check_interrupt_from_the_streaming_thread,
+    rss_kb,
+    text,
+)
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages import Python
 
@@ -183,21 +189,9 @@ def test_code_ignoring_interrupts_gets_its_kernel_restarted() -> None:
 
 
 def test_an_interrupt_from_the_streaming_thread_restarts_stuck_code() -> None:
-    # As Ctrl-C in the terminal: the SIGINT handler runs in the thread iterating the stream.
     computer = Computer()
     try:
-        run(computer, "doomed = 1")
-        out, interrupted = "", False
-        for chunk in computer.stream("python", IGNORES_INTERRUPTS):
-            if chunk.get("format") == "active_line" and chunk["content"] == 4 and not interrupted:
-                computer.interrupt()
-                interrupted = True
-            elif chunk.get("format") == "output":
-                out += chunk["content"]
-        assert out.startswith("ignored\n")
-        assert "did not stop when interrupted, so it was restarted" in out
-        assert "NameError" in run(computer, "doomed")
-        assert run(computer, "print('alive')") == "alive\n"
+        check_interrupt_from_the_streaming_thread(computer)
     finally:
         computer.terminate()
 

@@ -16,7 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import IGNORES_INTERRUPTS, best_round_trip, make_interpreter, text, tool_messages
+from helpers import (
+    IGNORES_INTERRUPTS,
+    best_round_trip,
+    check_interrupt_from_the_streaming_thread,
+    make_interpreter,
+    text,
+    tool_messages,
+)
 from interpreter.execution.computer import Computer
 from interpreter.execution.gateway import GatewayError, RemotePython, remote_language
 from interpreter.execution.languages import Python
@@ -355,20 +362,8 @@ def test_cli_with_an_unreachable_gateway_says_so_in_one_line(tmp_path: Path) -> 
 
 
 def test_an_interrupt_from_the_streaming_thread_restarts_stuck_code(gateway: Gateway) -> None:
-    # As Ctrl-C in the terminal: the SIGINT handler runs in the thread iterating the stream.
     computer = remote_computer(gateway)
     try:
-        run(computer, "doomed = 1")
-        out, interrupted = "", False
-        for chunk in computer.stream("python", IGNORES_INTERRUPTS):
-            if chunk.get("format") == "active_line" and chunk["content"] == 4 and not interrupted:
-                computer.interrupt()
-                interrupted = True
-            elif chunk.get("format") == "output":
-                out += chunk["content"]
-        assert out.startswith("ignored\n")
-        assert "did not stop when interrupted, so it was restarted" in out
-        assert "NameError" in run(computer, "doomed")
-        assert run(computer, "print('alive')") == "alive\n"
+        check_interrupt_from_the_streaming_thread(computer)
     finally:
         computer.terminate()
