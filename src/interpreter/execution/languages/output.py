@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 from ...core.lmc import Chunk
 
@@ -86,3 +88,23 @@ class OutputCap:
         notice = self.notice()
         if notice is not None:
             yield notice
+
+
+READ_SIZE = 65536
+
+
+def read_until_eof(pipe: IO[bytes]) -> Iterator[bytes]:
+    """The pipe's data as it comes, ending with ``b""`` at EOF (or a read error).
+
+    The pipe is closed here, once reading is over, never under a running read.
+    """
+    fd = pipe.fileno()
+    with pipe:
+        while True:
+            try:
+                data = os.read(fd, READ_SIZE)
+            except OSError:
+                data = b""
+            yield data
+            if not data:
+                return

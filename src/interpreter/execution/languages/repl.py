@@ -26,9 +26,8 @@ from typing import IO, ClassVar
 from ...core.lmc import Chunk
 from .. import lifetime
 from ..base import Language
-from .output import active_line, output
+from .output import active_line, output, read_until_eof
 
-_READ_SIZE = 65536
 _POLL_S = 0.2
 _INTERRUPT_GRACE_S = 2.0
 PROTOCOL_ENV = "INTERPRETER_PROTOCOL_FD"
@@ -69,16 +68,8 @@ class _Child:
         threading.Thread(target=self._pump, args=(self.proc.stdout,), daemon=True).start()
 
     def _pump(self, pipe: IO[bytes]) -> None:
-        fd = pipe.fileno()
-        with pipe:
-            while True:
-                try:
-                    data = os.read(fd, _READ_SIZE)
-                except OSError:
-                    data = b""
-                self.queue.put(data)
-                if not data:
-                    return
+        for data in read_until_eof(pipe):
+            self.queue.put(data)
 
     def send(self, data: bytes) -> None:
         pipe = self.requests or self.proc.stdin

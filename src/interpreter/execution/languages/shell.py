@@ -22,9 +22,8 @@ from ...core.lmc import Chunk
 from ..base import Language
 from ..lifetime import popen
 from ..sandbox import SandboxPolicy, wrap
-from .output import active_line, output
+from .output import active_line, output, read_until_eof
 
-_READ_SIZE = 65536
 _INTERRUPT_GRACE_S = 1.0
 _POLL_S = 0.2
 _DRAIN_S = 0.5  # how long a dead bash's pipes may stay open (background children)
@@ -58,21 +57,10 @@ class _Bash:
             self.send(f"source {shlex.quote(state_file)} >/dev/null 2>&1\n")
 
     def _pump(self, name: str, pipe: IO[bytes]) -> None:
-        """Read one pipe until EOF; the pipe is closed here, never under a running read."""
-        fd = pipe.fileno()
-        with pipe:
-            while True:
-                try:
-                    data = os.read(fd, _READ_SIZE)
-                except OSError:
-                    data = b""
-                if self.killed:
-                    if not data:
-                        return
-                    continue  # a leftover background process: discard what it writes
+        """Read one pipe until EOF into the queue."""
+        for data in read_until_eof(pipe):
+            if not self.killed:  # once killed, a leftover background process is discarded
                 self.queue.put((name, data))
-                if not data:
-                    return
 
     def send(self, text: str) -> None:
         assert self.proc.stdin is not None
