@@ -6,20 +6,40 @@ import os
 import threading
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from ..execution.computer import Computer
 from ..llm.llm import Llm
+from ..settings import initialise
 from .lmc import Chunk, Message, normalize, normalize_all
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
 
 ApprovalCallback = Callable[[str, str], "bool | str"]
+T = TypeVar("T")
 
 
 def _conversations_path() -> str:
     from ..store.paths import conversations_dir
 
     return str(conversations_dir())
+
+
+class _OnLlm(Generic[T]):
+    """A top-level setting kept on ``interp.llm``, where the model client reads it:
+    ``interp.offline`` is ``interp.llm.offline``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _OnLlm[T]: ...
+    @overload
+    def __get__(self, obj: OpenInterpreter, objtype: type | None = None) -> T: ...
+    def __get__(self, obj: OpenInterpreter | None, objtype: type | None = None) -> Any:
+        return self if obj is None else getattr(obj.llm, self.name)
+
+    def __set__(self, obj: OpenInterpreter, value: T) -> None:
+        setattr(obj.llm, self.name, value)
 
 
 class OpenInterpreter:
@@ -30,30 +50,45 @@ class OpenInterpreter:
     ``INTERPRETER_NO_DEFAULT_PROFILE=1`` is set or ``load_profile=False`` is passed.
     """
 
+    auto_run: bool
+    safe_mode: str
+    #: Allow rules (core/permissions.py): ``{"allow": [{"language": "shell"}]}``
+    permissions: dict[str, Any]
+    max_output: int
+    custom_instructions: str
+    system_message: str
+    user_message_template: str
+    always_apply_user_message_template: bool
+    loop: bool
+    loop_message: str
+    loop_breakers: list[str]
+    conversation_history: bool
+    highlight_active_line: bool
+    multi_line: bool
+    plain_text_display: bool
+    disable_telemetry: bool  # 0.4.3's; there is no telemetry
+    # top-level settings the model client reads, kept on ``llm``
+    offline: _OnLlm[bool] = _OnLlm()  # nothing leaves the machine: only local models
+    verbose: _OnLlm[bool] = _OnLlm()
+    debug: _OnLlm[bool] = _OnLlm()
+    code_output_template: _OnLlm[str] = _OnLlm()
+    empty_code_output_template: _OnLlm[str] = _OnLlm()
+    code_output_sender: _OnLlm[str] = _OnLlm()
+
     def __init__(self, *, load_profile: bool = True, default_instance: bool = False) -> None:
         self.messages: list[Message] = []
         self.llm = Llm()
         self.computer = Computer()
-        self.auto_run = False
-        self.verbose = False
-        self.debug = False
-        self.max_output = 2800
-        self.safe_mode = "off"
-        #: Allow rules (core/permissions.py): ``{"allow": [{"language": "shell"}]}``
-        self.permissions: dict[str, Any] = {"allow": []}
-        self.loop = False
-        self.loop_message = LOOP_MESSAGE
-        self.loop_breakers = list(LOOP_BREAKERS)
-        self.conversation_history = True
-        self.conversation_filename: str | None = None
+        # the settings: the top-level rows of interpreter/settings.py
+        owned = {
+            "system_message": default_system_message(),
+            "loop_message": LOOP_MESSAGE,
+            "loop_breakers": list(LOOP_BREAKERS),
+            "conversation_history_path": None,  # <config>/conversations, found when read
+        }
         self._conversation_history_path: str | None = None
-        self.custom_instructions = ""
-        self.system_message = default_system_message()
-        self.user_message_template = "{content}"
-        self.highlight_active_line = True
-        self.multi_line = True
-        self.plain_text_display = False
-        self.disable_telemetry = True
+        initialise(self, "top", owned)
+        self.conversation_filename: str | None = None
         self.in_terminal_interface = False
         self.approval_callback: ApprovalCallback | None = None
         self.profile_path: Path | None = None  # the profile file loaded (where rules are saved)
@@ -76,17 +111,8 @@ class OpenInterpreter:
         return self._conversation_history_path
 
     @conversation_history_path.setter
-    def conversation_history_path(self, value: str) -> None:
+    def conversation_history_path(self, value: str | None) -> None:
         self._conversation_history_path = value
-
-    @property
-    def offline(self) -> bool:
-        """Nothing leaves the machine: only local model servers and in-process models."""
-        return self.llm.offline
-
-    @offline.setter
-    def offline(self, value: bool) -> None:
-        self.llm.offline = bool(value)
 
     @property
     def anonymous_telemetry(self) -> bool:
@@ -200,13 +226,19 @@ class OpenInterpreter:
             parts.append(self.custom_instructions.strip())
         return "\n\n".join(parts)
 
-    def _messages_for_model(self) -> list[Message]:
-        out = [m for m in self.messages if m.get("recipient") != "user"]
-        if self.user_message_template != "{content}":
-            for i in range(len(out) - 1, -1, -1):
-                if out[i]["role"] == "user" and out[i]["type"] == "message":
-                    text = self.user_message_template.replace("{content}", out[i]["content"])
-                    out[i] = {**out[i], "content": text}
+    def _messages_for_model(self, messages: list[Message] | None = None) -> list[Message]:
+        """The messages the model is sent (``messages``, else the conversation): those
+        meant for the user left out, the user message template applied to the latest user
+        message (to every one with ``always_apply_user_message_template``)."""
+        source = self.messages if messages is None else messages
+        out = [m for m in source if m.get("recipient") != "user"]
+        if self.user_message_template == "{content}":
+            return out
+        for i in range(len(out) - 1, -1, -1):
+            if out[i]["role"] == "user" and out[i]["type"] == "message":
+                text = self.user_message_template.replace("{content}", out[i]["content"])
+                out[i] = {**out[i], "content": text}
+                if not self.always_apply_user_message_template:
                     break
         return out
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..core.lmc import Chunk
+from ..settings import initialise, setting
 from . import lifetime
 from .base import Language
 from .languages import (
@@ -25,7 +26,7 @@ from .languages import (
 from .languages.output import OutputCap, is_output, output
 from .sandbox import SandboxPolicy
 
-DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
+DEFAULT_MAX_OUTPUT_BYTES: int = setting("computer.max_output_bytes").default
 #: The languages every Computer starts with (0.4.3's set).
 DEFAULT_LANGUAGES: tuple[type[Language], ...] = (
     Python,
@@ -39,6 +40,22 @@ DEFAULT_LANGUAGES: tuple[type[Language], ...] = (
     PowerShell,
     AppleScript,
 )
+
+
+def file_suffix(language: str, languages: Iterable[type[Language]] = DEFAULT_LANGUAGES) -> str:
+    """The suffix of a file holding code in ``language`` (a name or an alias), from its
+    Language class's ``file_extension``: ``".py"``, ``".sh"``; ``".txt"`` when unknown."""
+    cls = find_language(language, languages)
+    return f".{cls.file_extension}" if cls is not None and cls.file_extension else ".txt"
+
+
+def find_language(name: str, languages: Iterable[type[Language]]) -> type[Language] | None:
+    """The Language class called ``name`` (or one of its aliases), case-insensitive."""
+    wanted = name.strip().lower()
+    for cls in languages:
+        if wanted in (n.lower() for n in (cls.name, *cls.aliases)):
+            return cls
+    return None
 
 
 class UnknownLanguage(ValueError):
@@ -63,35 +80,39 @@ class Computer:
     the process-based languages) when this process is killed.
     """
 
+    languages: list[type[Language]]
+    timeout: float | None
+    max_output_bytes: int | None
+    #: A Jupyter Kernel Gateway URL: when set, Python runs in a kernel there.
+    kernel_gateway: str | None
+    kernel_gateway_token: str | None
+
     def __init__(
         self,
         *,
         timeout: float | None = None,
         max_output_bytes: int | None = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> None:
-        self.languages: list[type[Language]] = list(DEFAULT_LANGUAGES)
-        self.timeout = timeout
-        self.max_output_bytes = max_output_bytes
-        #: A Jupyter Kernel Gateway URL: when set, Python runs in a kernel there.
-        self.kernel_gateway: str | None = None
-        self.kernel_gateway_token: str | None = None
         self._instances: dict[type[Language], Language] = {}
         self._sandbox: SandboxPolicy | None = None
         self._allow_network = False
         self._running: set[Language] = set()
         self._lock = threading.Lock()
+        # the settings: the computer rows of interpreter/settings.py
+        initialise(self, "computer", {"languages": list(DEFAULT_LANGUAGES)})
+        self.timeout = timeout
+        self.max_output_bytes = max_output_bytes
         lifetime.terminate_at_exit(self)
+
+    def file_suffix(self, language: str) -> str:
+        """The file name suffix for code in ``language`` (``".py"``; ``".txt"`` if unknown)."""
+        return file_suffix(language, self.languages)
 
     # ---- languages -------------------------------------------------------------------
 
     def get_language(self, name: str) -> type[Language] | None:
         """The Language class called ``name`` (or one of its aliases), case-insensitive."""
-        wanted = name.strip().lower()
-        for cls in self.languages:
-            names = (cls.name, *cls.aliases)
-            if wanted in (n.lower() for n in names):
-                return cls
-        return None
+        return find_language(name, self.languages)
 
     def language_names(self) -> list[str]:
         """The names of the languages on offer, lower-cased."""

@@ -7,19 +7,19 @@ checks the budget, sends them to the provider the model string names (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..core.lmc import Message
-from .errors import BudgetExceeded, NoModelConfigured
+from ..settings import initialise
+from .errors import BudgetExceeded, ModelError, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
 from .providers import (
     OfflineRefused,
     Route,
     check_offline,
     choose_route,
-    default_context_window,
     default_supports_functions,
     default_supports_vision,
 )
@@ -44,24 +44,43 @@ if TYPE_CHECKING:
 
 
 class Llm:
-    """The model settings and the client that talks to the model."""
+    """The model settings and the client that talks to the model.
+
+    The settings and their defaults are the ``llm`` rows of ``interpreter/settings.py``
+    (plus the top-level ones the model client reads: ``offline``, ``verbose``, ``debug``
+    and the code output templates). With ``verbose`` (or ``debug``) the route, each
+    request's size, retries and token use are printed to stderr; ``debug`` adds each
+    request's messages and every piece of the reply.
+    """
+
+    model: str
+    temperature: float
+    supports_functions: bool | None
+    supports_vision: bool | None
+    context_window: int | None
+    max_tokens: int | None
+    api_base: str | None
+    api_key: str | None
+    api_version: str | None
+    max_budget: float | None
+    max_retries: int
+    request_timeout: float
+    offline: bool
+    verbose: bool
+    debug: bool
+    code_output_template: str
+    empty_code_output_template: str
+    code_output_sender: str
 
     def __init__(self) -> None:
-        self.model: str = "gpt-4o"
-        self.temperature: float = 0.0
-        self.supports_functions: bool | None = None
-        self.supports_vision: bool | None = None
-        self.context_window: int | None = None
-        self.max_tokens: int | None = None
-        self.api_base: str | None = None
-        self.api_key: str | None = None
-        self.api_version: str | None = None
-        self.max_budget: float | None = None
-        self.offline: bool = False
-        self.max_retries: int = 4
-        self.request_timeout: float = 600.0
-        self.code_output_template: str = CODE_OUTPUT_TEMPLATE
-        self.empty_code_output_template: str = EMPTY_CODE_OUTPUT_TEMPLATE
+        initialise(
+            self,
+            "llm",
+            {
+                "code_output_template": CODE_OUTPUT_TEMPLATE,
+                "empty_code_output_template": EMPTY_CODE_OUTPUT_TEMPLATE,
+            },
+        )
         self.total_cost: float = 0.0
         self.total_prompt_tokens: int = 0
         self.total_completion_tokens: int = 0
@@ -82,6 +101,8 @@ class Llm:
             from .tools import execute_tool_schema
 
             tools = [execute_tool_schema(languages)]
+        if self.verbose or self.debug:
+            self._trace_request(route, wire, tools, functions)
         pieces = self._send(route, wire, tools)
         yield from self._events(pieces, wire, languages, functions)
 
@@ -133,6 +154,7 @@ class Llm:
     ) -> list[WireMessage]:
         options = WireOptions(
             functions=functions,
+            code_output_sender=self.code_output_sender,
             vision=self._vision(route),
             code_output_template=self.code_output_template,
             empty_code_output_template=self.empty_code_output_template,
@@ -160,6 +182,8 @@ class Llm:
             told = server_limits(route.api_base, route.model)
             if told.context_window:
                 return told.context_window, self.max_tokens or told.max_tokens
+        from .tokens import default_context_window
+
         return default_context_window(self.model), self.max_tokens
 
     def _check_budget(self, wire: list[WireMessage]) -> None:
@@ -190,7 +214,7 @@ class Llm:
     def _send(
         self, route: Route, wire: list[WireMessage], tools: list[dict[str, Any]]
     ) -> Iterator[Piece]:
-        policy = RetryPolicy(max_retries=self.max_retries)
+        policy = RetryPolicy(max_retries=self.max_retries, notify=self._trace_retry())
         settings: dict[str, Any] = {"tools": tools, "temperature": self.temperature}
         settings["max_tokens"] = self.max_tokens
         if route.kind == "anthropic":
@@ -228,6 +252,8 @@ class Llm:
     ) -> Iterator[Event]:
         reply = _Reply(languages, functions)
         for piece in pieces:
+            if self.debug:
+                self._trace(f"received {piece!r}", detail=True)
             yield from reply.feed(piece)
         yield from reply.close()
         yield self._usage(reply, wire)
@@ -246,7 +272,42 @@ class Llm:
         self.total_prompt_tokens += prompt
         self.total_completion_tokens += completion
         self.total_cost += cost or 0.0
+        if self.verbose or self.debug:
+            from .verbose import reply_line
+
+            self._trace(reply_line(prompt, completion, cost))
         return Usage(prompt, completion, cost)
+
+    # -- verbose and debug -------------------------------------------------------------
+
+    def _trace(self, text: str, *, detail: bool = False) -> None:
+        """A diagnostic line on stderr: with verbose or debug; ``detail`` ones with debug."""
+        if self.debug or (self.verbose and not detail):
+            from .verbose import print_line
+
+            print_line(text, detail=detail)
+
+    def _trace_retry(self) -> Callable[[str], None] | None:
+        if not (self.verbose or self.debug):
+            return None
+        return lambda note: self._trace(f"retrying: {note}")
+
+    def _trace_request(
+        self, route: Route, wire: list[WireMessage], tools: list[dict[str, Any]], functions: bool
+    ) -> None:
+        from .tokens import count_tokens
+        from .verbose import detail_lines, request_line, route_line
+
+        self._trace(route_line(route, functions=functions, vision=self._vision(route)))
+        window, max_tokens = self._limits(route)
+        try:
+            tokens: int | None = count_tokens(wire, self.model)
+        except ModelError:  # no tokenizer: the summary says so
+            tokens = None
+        summary = request_line(wire, tools, tokens=tokens, window=window, max_tokens=max_tokens)
+        self._trace(summary)
+        for line in detail_lines(wire, tools):
+            self._trace(line, detail=True)
 
 
 class _Reply:

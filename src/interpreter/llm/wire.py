@@ -66,6 +66,8 @@ class WireOptions:
     vision: bool = False
     code_output_template: str = CODE_OUTPUT_TEMPLATE
     empty_code_output_template: str = EMPTY_CODE_OUTPUT_TEMPLATE
+    #: Text models: who says the program output, "user" or "assistant" (0.4.3's setting).
+    code_output_sender: str = "user"
 
 
 def to_openai(
@@ -155,7 +157,7 @@ class _Builder:
                 if output
                 else o.empty_code_output_template
             )
-            self.text("user", text)
+            self.text("assistant" if o.code_output_sender == "assistant" else "user", text)
         if self.images:
             self.parts("user", self.images)
         self.call_id, self.after_code, self.outputs, self.images = None, False, [], []

@@ -8,12 +8,14 @@ generated, but only for a loopback address: exposing the server needs an explici
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..settings import SETTINGS, Setting, holder
 from .security import is_loopback
 
 if TYPE_CHECKING:
@@ -22,18 +24,9 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
-SETTINGS_COPIED = (
-    "auto_run", "offline", "verbose", "debug", "max_output", "safe_mode", "loop",
-    "loop_message", "loop_breakers", "conversation_history", "conversation_history_path",
-    "custom_instructions", "system_message", "user_message_template", "highlight_active_line",
-    "plain_text_display", "disable_telemetry",
-)  # fmt: skip
-LLM_COPIED = (
-    "model", "temperature", "supports_functions", "supports_vision", "context_window",
-    "max_tokens", "api_base", "api_key", "api_version", "max_budget", "offline",
-    "max_retries", "request_timeout", "code_output_template", "empty_code_output_template",
-)  # fmt: skip
-COMPUTER_COPIED = ("timeout", "max_output_bytes")
+#: What each session copies from the operator's interpreter: every setting of the table
+#: (interpreter/settings.py) marked ``inherit``, the permissions and the sandbox included.
+INHERITED: tuple[Setting, ...] = tuple(s for s in SETTINGS if s.inherit and s.attribute)
 
 
 class ConfigError(Exception):
@@ -61,17 +54,9 @@ def clone_interpreter(interp: OpenInterpreter) -> OpenInterpreter:
     from ..core.interpreter import OpenInterpreter
 
     new = OpenInterpreter(load_profile=False)
-    for name in SETTINGS_COPIED:
-        if hasattr(interp, name):
-            value = getattr(interp, name)
-            setattr(new, name, list(value) if isinstance(value, list) else value)
-    for name in LLM_COPIED:
-        if hasattr(interp.llm, name):
-            setattr(new.llm, name, getattr(interp.llm, name))
-    for name in COMPUTER_COPIED:
-        if hasattr(interp.computer, name):
-            setattr(new.computer, name, getattr(interp.computer, name))
-    new.computer.languages = list(interp.computer.languages)
+    for item in INHERITED:
+        value = getattr(holder(interp, item), item.name)
+        setattr(holder(new, item), item.name, copy.deepcopy(value))
     return new
 
 

@@ -11,59 +11,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..settings import SETTINGS, Setting
+
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
 
 Check = Callable[[Any], bool]
 
 
-def _is(*types: type) -> Check:
-    def check(value: Any) -> bool:
-        if isinstance(value, bool) and bool not in types:
-            return False
-        return isinstance(value, types)
-
-    return check
-
-
-def _optional(check: Check) -> Check:
-    return lambda value: value is None or check(value)
-
-
-def _str_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
 def _messages(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(m, dict) for m in value)
 
 
+def _with_access(section: str, *access: str) -> tuple[Setting, ...]:
+    return tuple(s for s in SETTINGS if s.section == section and s.server in access)
+
+
+#: From the settings table (interpreter/settings.py): what clients may change ...
 WRITABLE: dict[str, Check] = {
-    "custom_instructions": _is(str),
-    "system_message": _is(str),
-    "user_message_template": _is(str),
-    "max_output": _is(int),
-    "loop": _is(bool),
-    "loop_message": _is(str),
-    "loop_breakers": _str_list,
-    "verbose": _is(bool),
-    "highlight_active_line": _is(bool),
-    "plain_text_display": _is(bool),
+    **{s.name: s.kind.accepts for s in _with_access("top", "write")},
     "messages": _messages,
 }
-LLM_WRITABLE: dict[str, Check] = {
-    "model": _is(str),
-    "temperature": _is(int, float),
-    "context_window": _optional(_is(int)),
-    "max_tokens": _optional(_is(int)),
-    "supports_functions": _optional(_is(bool)),
-    "supports_vision": _optional(_is(bool)),
-}
-READ_ONLY = ("auto_run", "safe_mode", "offline", "conversation_history")
-LLM_READ_ONLY = ("api_base", "api_version", "max_budget")
+LLM_WRITABLE: dict[str, Check] = {s.name: s.kind.accepts for s in _with_access("llm", "write")}
+#: ... what they may only read (``auto_run`` may also be switched off) ...
+READ_ONLY = tuple(s.name for s in _with_access("top", "read", "switch_off"))
+LLM_READ_ONLY = tuple(s.name for s in _with_access("llm", "read"))
+#: ... and what is refused with 403 (any other attribute of the interpreter, too).
 PROTECTED = frozenset(
-    {"auto_run", "safe_mode", "offline", "computer", "approval_callback", "disable_telemetry"}
-    | {"conversation_history", "conversation_history_path", "conversation_filename", "debug"}
+    {s.name for s in SETTINGS if s.section == "top" and s.attribute and s.name not in WRITABLE}
+    | {"computer", "approval_callback", "conversation_filename"}
 )
 
 

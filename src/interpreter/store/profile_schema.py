@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..settings import SETTINGS, Kind, Setting, lookup
+
 
 class ProfileError(Exception):
     """A profile that cannot be used. ``str()`` is one line: ``FILE:LINE: KEY: reason``."""
@@ -22,95 +24,19 @@ class ProfileError(Exception):
         super().__init__(f"{where}: {key}: {self.reason}" if key else f"{where}: {self.reason}")
 
 
-class Field:
-    """One setting: the Python types it accepts and how to say so."""
-
-    __slots__ = ("kinds", "label", "nullable", "choices", "items")
-
-    def __init__(
-        self,
-        kinds: tuple[type, ...],
-        label: str,
-        *,
-        nullable: bool = False,
-        choices: tuple[str, ...] = (),
-        items: type | None = None,
-    ) -> None:
-        self.kinds = kinds
-        self.label = label
-        self.nullable = nullable
-        self.choices = choices
-        self.items = items
+#: A setting's type (kept under its old name for this module's callers).
+Field = Kind
+VERSION = Kind((str, int, float), "a version number")
 
 
-BOOL = Field((bool,), "true or false")
-INT = Field((int,), "a whole number")
-NUMBER = Field((int, float), "a number")
-TEXT = Field((str,), "text")
-OPT_INT = Field((int,), "a whole number or null", nullable=True)
-OPT_NUMBER = Field((int, float), "a number or null", nullable=True)
-OPT_TEXT = Field((str,), "text or null", nullable=True)
-OPT_BOOL = Field((bool,), "true, false or null", nullable=True)
-TEXT_LIST = Field((list,), "a list of text", items=str)
-VERSION = Field((str, int, float), "a version number")
+def _profile_keys(section: str) -> dict[str, Kind]:
+    return {s.name: s.kind for s in SETTINGS if s.section == section and s.profile}
 
-LLM: dict[str, Field] = {
-    "model": TEXT,
-    "temperature": NUMBER,
-    "api_key": OPT_TEXT,
-    "api_base": OPT_TEXT,
-    "api_version": OPT_TEXT,
-    "context_window": OPT_INT,
-    "max_tokens": OPT_INT,
-    "supports_functions": OPT_BOOL,
-    "supports_vision": OPT_BOOL,
-    "max_budget": OPT_NUMBER,
-}
-COMPUTER: dict[str, Field] = {
-    "import_computer_api": BOOL,
-    "languages": TEXT_LIST,
-    "timeout": OPT_NUMBER,
-    "emit_images": BOOL,
-    "import_skills": BOOL,
-    "offline": BOOL,
-    "verbose": BOOL,
-    "max_output": INT,
-    "sandbox": BOOL,
-    "allow_network": BOOL,
-    "kernel_gateway": OPT_TEXT,
-    "kernel_gateway_token": OPT_TEXT,
-}
-TOP: dict[str, Field] = {
-    "permissions": Field((dict,), "a mapping like {allow: [{language: shell, command: ls}]}"),
-    "custom_instructions": TEXT,
-    "system_message": TEXT,
-    "auto_run": BOOL,
-    "offline": BOOL,
-    "verbose": BOOL,
-    "debug": BOOL,
-    "loop": BOOL,
-    "loop_message": TEXT,
-    "loop_breakers": TEXT_LIST,
-    "disable_telemetry": BOOL,
-    "multi_line": BOOL,
-    "highlight_active_line": BOOL,
-    "plain_text_display": BOOL,
-    "conversation_history": BOOL,
-    "conversation_history_path": TEXT,
-    "max_output": INT,
-    "safe_mode": Field((str,), '"off", "ask" or "auto"', choices=("off", "ask", "auto")),
-    "user_message_template": TEXT,
-    "always_apply_user_message_template": BOOL,
-    "code_output_template": TEXT,
-    "empty_code_output_template": TEXT,
-    "code_output_sender": Field((str,), '"user" or "assistant"', choices=("user", "assistant")),
-    "shrink_images": BOOL,
-    "os": BOOL,
-    "speak_messages": BOOL,
-    "contribute_conversation": BOOL,
-    "version": VERSION,
-}
-SECTIONS: dict[str, dict[str, Field]] = {"llm": LLM, "computer": COMPUTER}
+
+LLM: dict[str, Kind] = _profile_keys("llm")
+COMPUTER: dict[str, Kind] = _profile_keys("computer")
+TOP: dict[str, Kind] = {**_profile_keys("top"), "version": VERSION}
+SECTIONS: dict[str, dict[str, Kind]] = {"llm": LLM, "computer": COMPUTER}
 #: Accepted but never set on the interpreter (``wtf`` configures 0.4.3's ``wtf`` command).
 NOT_APPLIED = frozenset({"version", "wtf"})
 #: Old flat keys (profiles without ``version``) and where they live now.
@@ -134,29 +60,32 @@ LIFTED: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
-def field_for(path: tuple[str, ...]) -> Field | None:
-    """The field at a setting path such as ``("llm", "model")``, or None if unknown."""
-    if len(path) == 1:
-        return TOP.get(path[0])
-    if len(path) == 2 and path[0] in SECTIONS:
-        return SECTIONS[path[0]].get(path[1])
-    return None
+def warn(message: str) -> None:
+    """A one-line warning about a profile (logger ``interpreter``; on stderr by default)."""
+    import logging
+
+    logging.getLogger("interpreter").warning("%s", message)
+
+
+def profile_setting(path: tuple[str, ...]) -> Setting | None:
+    """The setting a profile may write at ``path`` (``("llm", "model")``), or None."""
+    found = lookup(path)
+    return found if found is not None and found.profile else None
+
+
+def field_for(path: tuple[str, ...]) -> Kind | None:
+    """The type of the setting at a path such as ``("llm", "model")``, or None if unknown."""
+    if path == ("version",):
+        return VERSION
+    found = profile_setting(path)
+    return found.kind if found is not None else None
 
 
 def check_value(field: Field, value: Any, source: str, key: str, line: int | None = None) -> Any:
     """``value`` if it fits ``field`` (``False`` reads as ``"off"`` for choices); else raise."""
-    if value is None and field.nullable:
-        return value
     if value is False and "off" in field.choices:
         return "off"  # YAML reads an unquoted `off` as false
-    fits = isinstance(value, field.kinds) and not (
-        isinstance(value, bool) and bool not in field.kinds
-    )
-    if fits and field.items is not None:
-        fits = all(isinstance(item, field.items) for item in value)
-    if fits and field.choices:
-        fits = value in field.choices
-    if not fits:
+    if not field.accepts(value):
         reason = f"expected {field.label}, got {_show(value)}"
         raise ProfileError(source, reason, line=line, key=key)
     return value
@@ -205,24 +134,45 @@ def _parse_yaml(text: str, source: str) -> Any:
 
 
 def validate(data: Mapping[str, Any], source: str, text: str) -> dict[str, Any]:
-    """The profile in the nested form, every key known and every value of its type.
+    """The profile in the nested form, every value of its type.
 
-    Old flat keys are moved into place when the profile has no ``version``.
+    Old flat keys are moved into place when the profile has no ``version``. An unknown key
+    is left out with a one-line warning, unless it looks like a misspelt setting (then the
+    user meant that one: ``ProfileError``). 0.4.3 keys this version does not support warn
+    when switched on (``os: true``).
     """
     out: dict[str, Any] = {}
     entries = sorted(_entries(data, "version" not in data), key=lambda e: e[0] == e[1])
     for in_file, path, value in entries:
-        line = None
+        key, line = ".".join(in_file), None
         field = field_for(path)
         if field is None or not _value_fits(field, value):
             line = key_line(text, in_file)
         if field is None:
-            raise ProfileError(source, _unknown(path), line=line, key=".".join(in_file))
-        value = check_value(field, value, source, ".".join(in_file), line)
+            unknown_key(source, key, path, line)
+            continue
+        value = check_value(field, value, source, key, line)
+        found = profile_setting(path)
+        if found is not None and found.unsupported and value != found.default:
+            where = _where(source, key_line(text, in_file))
+            warn(f"{where}: {key}: {found.compat}; ignored")
         _put(out, path, value)
     for key in NOT_APPLIED & data.keys():
         out[key] = data[key]
     return out
+
+
+def unknown_key(source: str, key: str, path: tuple[str, ...], line: int | None = None) -> None:
+    """A key that is no setting: ``ProfileError`` when it looks like a misspelt one (or a
+    section that is not a mapping), else a one-line warning; either way it sets nothing."""
+    reason = _unknown(path)
+    if reason != "unknown setting":
+        raise ProfileError(source, reason, line=line, key=key)
+    warn(f"{_where(source, line)}: {key}: unknown setting, ignored")
+
+
+def _where(source: str, line: int | None) -> str:
+    return source if line is None else f"{source}:{line}"
 
 
 def _entries(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..settings import SETTINGS, holder
 from . import profile_schema as schema
 from .atomic import atomic_write_text
 from .paths import profiles_dir
@@ -43,27 +44,10 @@ PYTHON_PROFILE = "__python_profile__"
 EXTENSIONS = ("", ".yaml", ".yml", ".json", ".py")
 _URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*://|(www\.)?i\.com/|www\.)", re.IGNORECASE)
 
-#: Environment variables read by ``env_overrides``: name -> (setting, kind).
+#: Environment variables read by ``env_overrides``: name -> (setting, kind). From the
+#: settings table (interpreter/settings.py); ``INTERPRETER_API_KEY`` is the server's token.
 ENV_SETTINGS: dict[str, tuple[tuple[str, ...], str]] = {
-    "INTERPRETER_MODEL": (("llm", "model"), "str"),
-    "INTERPRETER_TEMPERATURE": (("llm", "temperature"), "number"),
-    "INTERPRETER_API_BASE": (("llm", "api_base"), "str"),
-    "INTERPRETER_API_VERSION": (("llm", "api_version"), "str"),
-    "INTERPRETER_CONTEXT_WINDOW": (("llm", "context_window"), "int"),
-    "INTERPRETER_MAX_TOKENS": (("llm", "max_tokens"), "int"),
-    "INTERPRETER_MAX_BUDGET": (("llm", "max_budget"), "number"),
-    "INTERPRETER_SUPPORTS_FUNCTIONS": (("llm", "supports_functions"), "bool"),
-    "INTERPRETER_SUPPORTS_VISION": (("llm", "supports_vision"), "bool"),
-    "INTERPRETER_AUTO_RUN": (("auto_run",), "bool"),
-    "INTERPRETER_SAFE_MODE": (("safe_mode",), "str"),
-    "INTERPRETER_OFFLINE": (("offline",), "bool"),
-    "INTERPRETER_VERBOSE": (("verbose",), "bool"),
-    "INTERPRETER_MAX_OUTPUT": (("max_output",), "int"),
-    "INTERPRETER_LOOP": (("loop",), "bool"),
-    "INTERPRETER_CUSTOM_INSTRUCTIONS": (("custom_instructions",), "str"),
-    "INTERPRETER_CONVERSATION_HISTORY": (("conversation_history",), "bool"),
-    "INTERPRETER_DISABLE_TELEMETRY": (("disable_telemetry",), "bool"),
-    "INTERPRETER_TIMEOUT": (("computer", "timeout"), "number"),
+    s.env: (s.path, s.kind.parser) for s in SETTINGS if s.env is not None
 }
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -163,23 +147,25 @@ def merge_profiles(*profiles: Mapping[str, Any]) -> dict[str, Any]:
 def apply_profile(interp: Any, profile: Mapping[str, Any]) -> None:
     """Set the profile's settings as attributes of ``interp`` (``interp.llm.model``, ...).
 
-    Only known settings are set (others raise ``ProfileError``); ``computer.languages``
-    keeps only the named languages; a Python profile's script runs first.
+    Only settings of the table are set: a misspelt one raises ``ProfileError``, another
+    unknown key is a warning; 0.4.3 keys that do nothing here (``os``, ...) set nothing.
+    ``computer.languages`` keeps only the named languages; a Python profile's script
+    runs first.
     """
     if PYTHON_PROFILE in profile:
         _run_python_profile(interp, Path(profile[PYTHON_PROFILE]))
     for path, value in _leaves(profile):
         if path[0] in schema.NOT_APPLIED:
             continue
-        if schema.field_for(path) is None:
-            raise ProfileError("profile", "unknown setting", key=".".join(path))
-        if path == ("computer", "languages"):
+        found = schema.profile_setting(path)
+        if found is None:
+            schema.unknown_key("profile", ".".join(path), path)
+        elif not found.attribute:
+            continue  # a 0.4.3 key that does nothing here (see its ``compat``)
+        elif path == ("computer", "languages"):
             _keep_languages(interp.computer, value)
-            continue
-        target = interp
-        for part in path[:-1]:
-            target = getattr(target, part)
-        setattr(target, path[-1], value)
+        else:
+            setattr(holder(interp, found), found.name, value)
 
 
 def _leaves(profile: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], Any]]:

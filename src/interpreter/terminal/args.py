@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Flag", "FLAGS", "UNSUPPORTED", "UsageError", "build_parser", "parse_args"]
+from ..settings import SETTINGS, Setting
+
+__all__ = [
+    "COMMAND_FLAGS",
+    "FLAGS",
+    "Flag",
+    "UNSUPPORTED",
+    "UsageError",
+    "build_parser",
+    "parse_args",
+    "setting_flags",
+]
 
 NOT_GIVEN = "NOT_PROVIDED"
 
@@ -28,59 +39,62 @@ class Flag:
     optional_bool: bool = False  # also accepts --no-NAME
 
 
-FLAGS: tuple[Flag, ...] = (
-    Flag("profile", "p", "profile to load (a name in the profiles folder, or a path)", str),
-    Flag("custom_instructions", "ci", "text appended to the system message", str),
-    Flag("system_message", "sm", "replace the base system message (not recommended)", str),
-    Flag("auto_run", "y", "run code without asking for approval"),
-    Flag("no_highlight_active_line", "nhl", "do not highlight the running line of code"),
-    Flag("verbose", "v", "print detailed logs"),
-    Flag(
-        "model", "m", "language model to use (e.g. gpt-4o, claude-3-5-sonnet, ollama/llama3)", str
-    ),
-    Flag("temperature", "t", "sampling temperature", float),
-    Flag("llm_supports_vision", "lsv", "the model accepts images", optional_bool=True),
-    Flag("llm_supports_functions", "lsf", "the model supports tool calls", optional_bool=True),
-    Flag("context_window", "cw", "context window of the model, in tokens", int),
-    Flag("max_tokens", "x", "most tokens the model may write per reply", int),
-    Flag("max_budget", "b", "most USD to spend on model calls in this session", float),
-    Flag("api_base", "ab", "base URL of an OpenAI-compatible API (local servers too)", str),
-    Flag("api_key", "ak", "API key for the model provider", str),
-    Flag("api_version", "av", "API version (Azure)", str),
-    Flag("max_output", "xo", "characters of program output the model sees", int),
-    Flag("loop", None, "keep going until the model says the task is done or impossible"),
-    Flag("disable_telemetry", "dt", "no effect: nothing is ever sent anywhere"),
-    Flag("offline", "o", "nothing leaves this machine: only local model servers and .gguf files"),
-    Flag("speak_messages", "sp", "read messages aloud (not supported)"),
-    Flag(
-        "safe_mode",
-        "safe",
-        "scan code before it runs: off, ask (show findings, always ask), auto (refuse risky code)",
-        str,
-        ("off", "ask", "auto"),
-    ),
-    Flag("debug", None, "print debugging details"),
-    Flag("fast", "f", "use gpt-4o-mini and ask for very short answers"),
-    Flag("multi_line", "ml", 'multi-line input between """ (or ```) lines'),
-    Flag(
-        "local",
-        "l",
-        "pick a local model: Ollama, LM Studio, llama.cpp, Jan, vLLM or a .gguf file",
-    ),
-    Flag("vision", "vi", "experimental vision mode (not supported)"),
-    Flag("os", "os", "experimental mouse and keyboard control (not supported)"),
-    Flag("profiles", None, "open the profiles folder"),
-    Flag("local_models", None, "open the local models folder"),
-    Flag("conversations", None, "pick an earlier conversation to resume"),
-    Flag("server", None, "serve the interpreter over HTTP and websocket"),
-    Flag("version", None, "print the version and exit"),
-    Flag("plain", "pl", "plain text output (no colours, boxes or live updates)"),
-    Flag("stdin", "s", "read the message from standard input"),
-    Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
-    Flag("sandbox", None, "run code in an OS sandbox (files read-only but the working folder)"),
-    Flag("allow_network", None, "let sandboxed code use the network"),
-    Flag("kernel_gateway", None, "run Python in a Jupyter Kernel Gateway at this URL", str),
-)
+#: Flags that are commands or choose how to run, not settings (in the order of --help
+#: with the settings' flags, whose text lives in the settings table: interpreter/settings.py).
+COMMAND_FLAGS: dict[str, Flag] = {
+    flag.name: flag
+    for flag in (
+        Flag("profile", "p", "profile to load (a name in the profiles folder, or a path)", str),
+        Flag("fast", "f", "use gpt-4o-mini and ask for very short answers"),
+        Flag(
+            "local",
+            "l",
+            "pick a local model: Ollama, LM Studio, llama.cpp, Jan, vLLM or a .gguf file",
+        ),
+        Flag("vision", "vi", "experimental vision mode (not supported)"),
+        Flag("profiles", None, "open the profiles folder"),
+        Flag("local_models", None, "open the local models folder"),
+        Flag("conversations", None, "pick an earlier conversation to resume"),
+        Flag("server", None, "serve the interpreter over HTTP and websocket"),
+        Flag("version", None, "print the version and exit"),
+        Flag("stdin", "s", "read the message from standard input"),
+        Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
+    )
+}
+#: Every flag, in the order --help lists them (0.4.3's order, then ours).
+HELP_ORDER = (
+    "profile", "custom_instructions", "system_message", "auto_run", "no_highlight_active_line",
+    "verbose", "model", "temperature", "llm_supports_vision", "llm_supports_functions",
+    "context_window", "max_tokens", "max_budget", "api_base", "api_key", "api_version",
+    "max_output", "loop", "disable_telemetry", "offline", "speak_messages", "safe_mode",
+    "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
+    "conversations", "server", "version", "plain", "stdin", "json", "sandbox",
+    "allow_network", "kernel_gateway",
+)  # fmt: skip
+
+
+def setting_flags() -> dict[str, Setting]:
+    """The settings that have a flag, by flag name."""
+    return {s.flag: s for s in SETTINGS if s.flag is not None}
+
+
+def _setting_flag(item: Setting) -> Flag:
+    kind = item.kind
+    if kind.kinds == (bool,):
+        return Flag(str(item.flag), item.short, str(item.flag_help), optional_bool=kind.nullable)
+    value_type: type = float if float in kind.kinds else kind.kinds[0]
+    return Flag(str(item.flag), item.short, str(item.flag_help), value_type, kind.choices or None)
+
+
+def _all_flags() -> tuple[Flag, ...]:
+    from_settings = {name: _setting_flag(item) for name, item in setting_flags().items()}
+    known = {**COMMAND_FLAGS, **from_settings}
+    if set(known) != set(HELP_ORDER):
+        raise RuntimeError(f"flags missing from HELP_ORDER: {sorted(set(known) ^ set(HELP_ORDER))}")
+    return tuple(known[name] for name in HELP_ORDER)
+
+
+FLAGS: tuple[Flag, ...] = _all_flags()
 
 # Flags accepted by the parser but refused with a one-line message (exit code 2).
 UNSUPPORTED: dict[str, str] = {

@@ -14,62 +14,30 @@ __all__ = ["build_interpreter", "flags_profile", "FAST_INSTRUCTIONS"]
 FAST_MODEL = "gpt-4o-mini"
 FAST_INSTRUCTIONS = "Be extremely concise: short answers, short code, no explanations unless asked."
 
-_TOP_LEVEL = (
-    "custom_instructions",
-    "system_message",
-    "auto_run",
-    "verbose",
-    "max_output",
-    "loop",
-    "offline",
-    "safe_mode",
-)
-_LLM = {
-    "model": "model",
-    "temperature": "temperature",
-    "context_window": "context_window",
-    "max_tokens": "max_tokens",
-    "max_budget": "max_budget",
-    "api_base": "api_base",
-    "api_key": "api_key",
-    "api_version": "api_version",
-    "llm_supports_vision": "supports_vision",
-    "llm_supports_functions": "supports_functions",
-}
-
 
 def flags_profile(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings given as flags, in the nested profile form (unset flags left out)."""
+    """The settings given as flags, in the nested profile form (unset flags left out).
+
+    Every flag of a setting in the table (interpreter/settings.py) lands here;
+    ``--fast`` picks gpt-4o-mini unless ``--model`` is given.
+    """
+    from ..store.profiles import merge_profiles
+    from .args import setting_flags
+
     out: dict[str, Any] = {}
-    for name in _TOP_LEVEL:
-        value = getattr(args, name, None)
-        if value is not None:
-            out[name] = value
-    llm = {
-        key: getattr(args, flag) for flag, key in _LLM.items() if getattr(args, flag) is not None
-    }
-    if getattr(args, "fast", None) and "model" not in llm:
-        llm["model"] = FAST_MODEL
-    if llm:
-        out["llm"] = llm
-    computer = {name: True for name in ("sandbox", "allow_network") if getattr(args, name, None)}
-    if computer:
-        out["computer"] = computer
+    for flag, item in setting_flags().items():
+        value = getattr(args, flag, None)
+        if value is None or not item.attribute:
+            continue  # unset, or refused by parse_args (--os, --speak_messages)
+        value = (not value) if item.negated_flag else value
+        nested: dict[str, Any] = {item.name: value}
+        out = merge_profiles(out, nested if item.section == "top" else {item.section: nested})
+    if getattr(args, "fast", None) and "model" not in out.get("llm", {}):
+        out = merge_profiles(out, {"llm": {"model": FAST_MODEL}})
     return out
 
 
-def _apply_display_flags(interp: OpenInterpreter, args: argparse.Namespace) -> None:
-    if args.no_highlight_active_line:
-        interp.highlight_active_line = False
-    if args.multi_line:
-        interp.multi_line = True
-    if args.plain:
-        interp.plain_text_display = True
-    if args.debug:
-        interp.debug = True
-        interp.verbose = True
-    if getattr(args, "kernel_gateway", None):
-        interp.computer.kernel_gateway = args.kernel_gateway
+def _apply_fast(interp: OpenInterpreter, args: argparse.Namespace) -> None:
     if args.fast:
         extra = str(interp.custom_instructions or "").strip()
         interp.custom_instructions = (extra + "\n\n" + FAST_INSTRUCTIONS).strip()
@@ -102,6 +70,5 @@ def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
         apply_profile(interp, merged)
     except SandboxUnavailable as err:  # one line, exit code 2, never an unsandboxed run
         raise ProfileError("--sandbox", str(err)) from None
-    _apply_display_flags(interp, args)
-    interp.llm.offline = bool(interp.offline)  # offline: the model must be local too
+    _apply_fast(interp, args)
     return interp
