@@ -40,6 +40,8 @@ class RetryPolicy:
     max_wait: float = 20.0
     total_wait: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep)
+    #: Told about each retry before its wait (``verbose`` prints it), one line.
+    notify: Callable[[str], None] | None = None
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
@@ -110,6 +112,9 @@ def retrying(policy: RetryPolicy, attempt: Callable[[], Iterator[T]]) -> Iterato
             wait = policy.delay(tries, failure.retry_after)
             if tries >= policy.max_retries or waited + wait > policy.total_wait:
                 raise failure.error from failure
+            if policy.notify is not None:
+                retry = f"retry {tries + 1} of {policy.max_retries} in {wait:.1f} s"
+                policy.notify(f"{retry} after: {failure.error}")
             policy.sleep(wait)
             waited += wait
             tries += 1
