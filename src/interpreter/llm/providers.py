@@ -193,23 +193,3 @@ def _litellm_says(function: str, model: str) -> bool:
         return capability(function, model)
     except Exception:  # noqa: BLE001 - an unknown model simply has no known capability
         return False
-
-
-_WINDOWS = (
-    (re.compile(r"^claude"), 200_000),
-    (re.compile(r"^gpt-4\.1"), 1_000_000),
-    (re.compile(r"^gpt-5"), 400_000),
-    (re.compile(r"^(gpt-4o|gpt-4-turbo|o1|o3|o4|chatgpt)"), 128_000),
-    (re.compile(r"^gpt-4-32k"), 32_768),
-    (re.compile(r"^gpt-4"), 8_192),
-    (re.compile(r"^gpt-3\.5"), 16_385),
-)
-
-
-def default_context_window(model: str) -> int:
-    """A conservative context window for ``model`` when the user set none."""
-    name = model.split("/")[-1]
-    for pattern, window in _WINDOWS:
-        if pattern.match(name):
-            return window
-    return 8_000

@@ -34,6 +34,9 @@ MIN_KEPT_TOKENS = 64
 """A truncated message keeps at least this many tokens of its content."""
 
 _O200K_PREFIXES = ("gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4")
+#: Context windows by model-name prefix (the longest matching prefix wins): the one table
+#: used wherever a window is assumed. gpt-5's is what it reads (272k of its 400k total;
+#: the rest is kept for its reply), so a request fitted to it is never refused.
 _CONTEXT_WINDOWS = {
     "gpt-4o": 128_000,
     "chatgpt-4o": 128_000,
@@ -47,6 +50,7 @@ _CONTEXT_WINDOWS = {
     "gpt-4": 8_192,
     "gpt-3.5-turbo": 16_385,
     "o1-mini": 128_000,
+    "o1-preview": 128_000,
     "o1": 200_000,
     "o3": 200_000,
     "o4": 200_000,
