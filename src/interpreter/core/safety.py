@@ -31,7 +31,6 @@ __all__ = [
 MODES = ("off", "ask", "auto")
 SEMGREP_MISSING = "semgrep is not installed (pip install semgrep): only built-in checks ran."
 _SEMGREP_TIMEOUT_S = 60.0
-_EXTENSIONS = {"python": ".py", "shell": ".sh", "javascript": ".js", "ruby": ".rb", "r": ".r"}
 
 _CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -75,7 +74,9 @@ def semgrep_findings(language: str, code: str) -> list[str] | None:
     semgrep = shutil.which("semgrep")
     if semgrep is None:
         return None
-    suffix = _EXTENSIONS.get(language.lower(), ".txt")
+    from ..execution.computer import file_suffix
+
+    suffix = file_suffix(language)
     fd, path = tempfile.mkstemp(prefix="interpreter-scan-", suffix=suffix)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

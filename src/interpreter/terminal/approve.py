@@ -18,15 +18,15 @@ __all__ = ["ask_approval", "edit_code", "Decision", "QUESTION", "ALWAYS"]
 Decision = bool | str | dict[str, bool]
 QUESTION = "  Would you like to run this code? (y/n/e to edit/a to always allow) "
 ALWAYS: dict[str, bool] = {"always": True}
-_EXTENSIONS = {"python": ".py", "shell": ".sh", "bash": ".sh", "javascript": ".js", "r": ".r"}
-_EXTENSIONS.update({"ruby": ".rb", "powershell": ".ps1", "applescript": ".applescript"})
 
 
 def edit_code(language: str, code: str) -> str | None:
     """Open ``code`` in ``$VISUAL`` / ``$EDITOR`` (default ``vi``); return the saved text,
     or None when the editor failed."""
+    from ..execution.computer import file_suffix
+
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    suffix = _EXTENSIONS.get(language.lower(), ".txt")
+    suffix = file_suffix(language)
     fd, name = tempfile.mkstemp(prefix="interpreter-edit-", suffix=suffix)
     path = Path(name)
     try:
