@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..settings import SETTINGS, Setting, holder
+
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
 
@@ -95,63 +97,73 @@ def _undo(ctx: MagicContext, arg: str) -> None:
 
 
 def full_system_message(interp: OpenInterpreter) -> str:
-    """The system message as sent: the base message plus the custom instructions."""
-    parts = [str(interp.system_message).strip()]
-    if str(interp.custom_instructions).strip():
-        parts.append(str(interp.custom_instructions).strip())
-    return "\n\n".join(parts)
+    """The system message as the next request sends it (the one the turn builds)."""
+    return interp._full_system_message()
 
 
 def _cost_text(model: str, tokens: int) -> str:
-    try:
-        from ..llm.cost import cost_of  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return "cost unknown"
+    from ..llm.cost import cost_of
+
     cost = cost_of(model, tokens, 0)
     return "cost unknown for this model" if cost is None else f"about ${cost:.4f} to send"
 
 
 def _tokens(ctx: MagicContext, arg: str) -> None:
+    """Tokens of the next request: its system message and messages, as the turn sends them."""
+    from ..llm.tokens import default_context_window
+
     interp = ctx.interp
     messages = list(interp.messages)
     if arg:
         messages.append({"role": "user", "type": "message", "content": arg})
     try:
-        count = interp.llm.count_tokens(messages, system_message=full_system_message(interp))
+        count = interp.llm.count_tokens(
+            interp._messages_for_model(messages), system_message=full_system_message(interp)
+        )
     except Exception as err:  # a count is informative only; say why it failed
         ctx.say(f"Could not count tokens: {err}")
         return
-    window = interp.llm.context_window
-    share = f" ({count / window:.1%} of the {window}-token context window)" if window else ""
+    window = interp.llm.context_window or default_context_window(interp.llm.model)
+    share = f" ({count / window:.1%} of the {window}-token context window)"
     what = "messages, system message and your prompt" if arg else "messages and system message"
     ctx.say(f"{count} tokens in the {what}{share}; {_cost_text(interp.llm.model, count)}.")
 
 
+def _shown(item: Setting, value: Any) -> str:
+    """A setting's value on one short line."""
+    if item.secret:
+        return "set" if value else "not set"
+    if value is None:
+        return "(not set)"
+    if isinstance(value, list):
+        text = ", ".join(str(getattr(v, "name", v)) for v in value)
+        return text if len(text) <= 60 else f"({len(value)} items)"
+    text = json.dumps(value) if isinstance(value, dict) else str(value)
+    if len(text) > 60 or "\n" in text:
+        return f"({len(text)} characters)"
+    return text or "(empty)"
+
+
 def _info(ctx: MagicContext, arg: str) -> None:
+    """The version, the system, every setting of the table (0.4.3 no-ops left out) and
+    the conversation."""
     from .. import __version__
 
-    interp, llm = ctx.interp, ctx.interp.llm
-    rows = [
+    interp = ctx.interp
+    rows: list[tuple[str, Any]] = [
         ("interpreter", __version__),
         ("python", sys.version.split()[0]),
         ("system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
-        ("model", llm.model),
-        ("api_base", llm.api_base or "(provider default)"),
-        ("api_key", "set" if llm.api_key else "not set"),
-        ("context_window", llm.context_window),
-        ("max_tokens", llm.max_tokens),
-        ("max_budget", llm.max_budget),
-        ("auto_run", interp.auto_run),
-        ("safe_mode", interp.safe_mode),
-        ("offline", interp.offline),
-        ("verbose", interp.verbose),
-        ("loop", interp.loop),
-        ("max_output", interp.max_output),
+    ]
+    for item in SETTINGS:
+        if item.attribute and item.compat is None:
+            rows.append((item.dotted, _shown(item, getattr(holder(interp, item), item.name))))
+    rows += [
         ("messages", len(interp.messages)),
         ("conversation", interp.conversation_filename or "(not saved yet)"),
-        ("languages", ", ".join(interp.computer.language_names())),
     ]
-    ctx.say("\n".join(f"{name:<15} {value}" for name, value in rows))
+    width = max(len(name) for name, _ in rows) + 2
+    ctx.say("\n".join(f"{name:<{width}}{value}" for name, value in rows))
 
 
 def _save(ctx: MagicContext, arg: str) -> None:
