@@ -165,7 +165,11 @@ def chat_loop(interp: OpenInterpreter, ui: TerminalUI, first: str | None = None)
     from .input import InputReader
     from .magic import MagicContext, is_magic, run_magic
 
-    reader = InputReader(config_dir() / "history", on_ready=lambda: warm_up(interp))
+    reader = InputReader(
+        config_dir() / "history",
+        on_ready=lambda: warm_up(interp),
+        multi_line=bool(interp.multi_line),
+    )
     magic = MagicContext(interp, ui.say, ui.renderer.feed)
     status = 0
     if first:

@@ -1,7 +1,8 @@
 """Reading the user's messages: prompt_toolkit with history on a terminal, lines otherwise.
 
-Multi-line input: paste it (bracketed paste keeps the newlines), or open a block with a
-line starting with triple quotes or backticks and close it with a line ending with them.
+Multi-line input: paste it (bracketed paste keeps the newlines), or (with ``multi_line``,
+the default) open a block with a line starting with triple quotes or backticks and close
+it with a line ending with them.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ class InputReader:
         *,
         interactive: bool | None = None,
         on_ready: Callable[[], None] | None = None,
+        multi_line: bool = True,
     ) -> None:
         self.interactive = sys.stdin.isatty() if interactive is None else interactive
         self.history_file = history_file
         self.on_ready = on_ready  # called once, when the first prompt is on screen
+        self.multi_line = multi_line  # blocks between """ (or ```) lines
         self._session: Any = None
 
     def read(self) -> str | None:
@@ -41,7 +44,8 @@ class InputReader:
         line = self._line(PROMPT)
         if line is None:
             return None
-        marker = next((m for m in BLOCK_MARKERS if line.lstrip().startswith(m)), None)
+        markers = BLOCK_MARKERS if self.multi_line else ()
+        marker = next((m for m in markers if line.lstrip().startswith(m)), None)
         if marker is None or "\n" in line:
             return line
         return self._block(line, marker)
