@@ -290,7 +290,7 @@ class Llm:
     def _trace_retry(self) -> Callable[[str], None] | None:
         if not (self.verbose or self.debug):
             return None
-        return lambda note: self._trace(f"retrying: {note}")
+        return lambda note: self._trace(note)
 
     def _trace_request(
         self, route: Route, wire: list[WireMessage], tools: list[dict[str, Any]], functions: bool

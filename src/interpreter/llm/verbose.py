@@ -1,9 +1,10 @@
 """What ``verbose`` and ``debug`` print: the route, each request, retries and token use.
 
 Lines go to stderr (stdout stays the conversation's, pure JSON with ``--json``), each
-starting with ``verbose:`` or, for the details only ``debug`` shows, ``debug:``. Text
-from the model or the user is printed as JSON, so control characters arrive escaped. API
-keys are never printed.
+starting with ``verbose:`` or, for the details only ``debug`` shows, ``debug:``. Messages
+are printed as JSON and every character that is not printable is escaped (terminal
+control sequences from a model or a server never reach the terminal). API keys are never
+printed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ __all__ = ["detail_lines", "print_line", "reply_line", "request_line", "route_li
 
 
 def print_line(text: str, *, detail: bool = False) -> None:
-    """One diagnostic line on stderr."""
-    sys.stderr.write(f"{'debug' if detail else 'verbose'}: {text}\n")
+    """One diagnostic line on stderr, non-printable characters escaped."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    sys.stderr.write(f"{'debug' if detail else 'verbose'}: {shown}\n")
     sys.stderr.flush()
 
 
@@ -44,9 +46,10 @@ def request_line(
     """The request's size: messages, tokens, the window it was fitted to, the reply limit."""
     counted = f"{tokens} tokens" if tokens is not None else "tokens not counted"
     reply = f"replies up to {max_tokens} tokens" if max_tokens else "no reply limit"
+    offered = f"{len(tools)} tool{'' if len(tools) == 1 else 's'}"
     return (
         f"sending {len(wire)} messages, {counted} (context window {window or 'unknown'}, "
-        f"{reply}, {len(tools)} tools)"
+        f"{reply}, {offered})"
     )
 
 

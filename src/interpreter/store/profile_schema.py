@@ -204,15 +204,19 @@ def _value_fits(field: Field, value: Any) -> bool:
 
 
 def _unknown(path: tuple[str, ...]) -> str:
+    """Why ``path`` is refused: not a mapping, a misspelt setting (``did you mean``: a
+    close name in the same section, or the same name in another one), or unknown."""
     if len(path) == 1 and path[0] in SECTIONS:
         return "expected a section of settings (a mapping)"
     import difflib
 
-    known = [*TOP, *(f"{s}.{k}" for s, fields in SECTIONS.items() for k in fields)]
-    dotted = ".".join(path)
-    close = difflib.get_close_matches(dotted, known, n=1)
-    if not close and len(path) == 1:
-        close = [f"{s}.{path[0]}" for s in SECTIONS if path[0] in SECTIONS[s]]
+    *section, name = path
+    where = SECTIONS[section[0]] if section else TOP
+    prefix = f"{section[0]}." if section else ""
+    close = [prefix + c for c in difflib.get_close_matches(name, list(where), n=1)]
+    if not close:
+        others = {"": TOP, **{f"{s}.": fields for s, fields in SECTIONS.items()}}
+        close = [p + name for p, fields in others.items() if p != prefix and name in fields]
     return f"unknown setting (did you mean {close[0]}?)" if close else "unknown setting"
 
 

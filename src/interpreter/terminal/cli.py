@@ -31,6 +31,21 @@ def _error(message: str) -> None:
     sys.stderr.flush()
 
 
+def _show_warnings() -> None:
+    """The library's warnings (an unknown profile key, ...) as ``interpreter: warning:``
+    lines on stderr."""
+    import logging
+
+    class StderrLines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            _error(f"warning: {record.getMessage()}")
+
+    logger = logging.getLogger("interpreter")
+    if not any(type(h).__name__ == "StderrLines" for h in logger.handlers):
+        logger.addHandler(StderrLines(logging.WARNING))
+        logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Console-script entry point."""
     sys.exit(run(sys.argv[1:] if argv is None else argv))
@@ -48,6 +63,7 @@ def run(argv: Sequence[str]) -> int:
 
         print(f"interpreter {__version__}")
         return EXIT_OK
+    _show_warnings()
     try:
         return _dispatch(args)
     except UsageError as err:
