@@ -19,7 +19,7 @@ from interpreter.server import ServerSettings, create_app
 from interpreter.server.client import LmcClient
 from interpreter.server.config import clone_interpreter
 from interpreter.server.runner import ServerThread, listen
-from interpreter.settings import OWNED, SETTINGS, Setting, holder, setting
+from interpreter.settings import OWNED, SETTINGS, Setting, held_by, holder, setting
 from interpreter.store.profiles import (
     ENV_SETTINGS,
     ProfileError,
@@ -90,6 +90,15 @@ def test_defaults_of_the_three_objects_come_from_the_table() -> None:
     first, second = OpenInterpreter(load_profile=False), OpenInterpreter(load_profile=False)
     first.permissions["allow"].append({"language": "python"})
     assert second.permissions == {"allow": []}  # each instance has its own copy
+
+
+@pytest.mark.parametrize(
+    ("cls", "owner"), [(OpenInterpreter, "top"), (Llm, "llm"), (Computer, "computer")]
+)
+def test_every_attribute_is_declared_for_the_type_checker(cls: type, owner: str) -> None:
+    declared = {n for klass in cls.__mro__ for n in getattr(klass, "__annotations__", {})}
+    for item in held_by(owner):  # type: ignore[arg-type]
+        assert item.name in declared or isinstance(getattr(cls, item.name, None), property)
 
 
 def test_compat_rows_say_why_and_set_no_attribute() -> None:
