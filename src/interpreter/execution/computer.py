@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from ..core.lmc import Chunk
+from ..lmc import Chunk
 from . import lifetime
 from .base import Language
 from .languages import (
@@ -255,5 +255,5 @@ def _merged(chunks: Iterator[Chunk]) -> list[Chunk]:
         if merged and is_output(chunk) and is_output(merged[-1]):
             merged[-1] = {**merged[-1], "content": merged[-1]["content"] + chunk["content"]}
         else:
-            merged.append(dict(chunk))
+            merged.append(chunk.copy())
     return merged

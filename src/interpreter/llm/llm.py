@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..core.lmc import Message
+from ..lmc import Message
 from .errors import BudgetExceeded, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
 from .providers import (

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..core.lmc import Message
+from ..lmc import Message
 from .markdown import MarkdownRenderer
 from .sessions import AWAITING, Finished, Run, Session, SessionLimit
 

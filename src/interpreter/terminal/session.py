@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .approve import Decision, ask_approval
+from ..lmc import ChatInput, Chunk, Decision
+from .approve import ask_approval
 from .render import ChunkRenderer
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
+    from ..core.turn import Stream
 
 __all__ = ["TurnResult", "TerminalUI", "run_turn", "DECLINED_HINT"]
 
@@ -97,7 +100,7 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> Decision:
+def _decide(chunk: Chunk, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> Decision:
     content = chunk.get("content") or {}
     language, code = str(content.get("format", "")), str(content.get("content", ""))
     if not ui.can_ask:
@@ -125,14 +128,26 @@ def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnR
 
 def _save_rule(interp: OpenInterpreter, language: str, code: str, ui: TerminalUI) -> None:
     """``a``: the core keeps the rule for this session; the profile keeps it for the next."""
-    from ..core.permissions import persist
-
-    line = persist(interp, language, code)
+    line = save_rule(interp.profile_path, language, code)
     if line:
         ui.say(f"  {line}")
 
 
-def _show(chunk: dict[str, Any], ui: TerminalUI) -> None:
+def save_rule(profile: Path | None, language: str, code: str) -> str | None:
+    """Save the "always allow" rule for ``code`` in the YAML ``profile`` the session was
+    started with; one line saying what was done, None when there is no profile file."""
+    if profile is None:
+        return None
+    from ..core.permissions import rule_for
+    from ..store.profile_edit import save_allow_rule
+
+    rule = rule_for(language, code)
+    if rule is None:
+        return "Allowed this once: only one simple command can be always allowed."
+    return save_allow_rule(profile, rule)
+
+
+def _show(chunk: Chunk, ui: TerminalUI) -> None:
     if ui.json_lines:
         sys.stdout.write(json.dumps(chunk) + "\n")
         sys.stdout.flush()
@@ -140,12 +155,7 @@ def _show(chunk: dict[str, Any], ui: TerminalUI) -> None:
         ui.renderer.feed(chunk)
 
 
-def _drive(
-    stream: Generator[dict[str, Any], Any, None],
-    ui: TerminalUI,
-    ctrl_c: _CtrlC,
-    result: TurnResult,
-) -> None:
+def _drive(stream: Stream, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> None:
     decision: Decision | None = None
     while True:
         chunk = stream.send(decision)
@@ -156,7 +166,7 @@ def _drive(
             decision = _decide(chunk, ui, ctrl_c, result)
 
 
-def run_turn(interp: OpenInterpreter, message: Any, ui: TerminalUI) -> TurnResult:
+def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI) -> TurnResult:
     """Send ``message`` (None: continue the conversation) and show the reply until the
     task is done, declined, interrupted or fails."""
     from ..llm.errors import ModelError, NoModelConfigured
