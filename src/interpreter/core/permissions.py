@@ -101,4 +101,3 @@ def remember(interp: Any, language: str, code: str) -> Rule | None:
         allow.append(rule)
     interp.permissions = permissions
     return rule
-

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from fastapi import Request
     from starlette.responses import Response
 
-    from .app import ServerState
+    from .state import ServerState
 
 MODEL_ID = "open-interpreter"
 DEFAULT_SESSION = "default"

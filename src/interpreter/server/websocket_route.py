@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from fastapi import WebSocket
 
     from ..lmc import Message
-    from .app import ServerState
+    from .state import ServerState
 
 log = logging.getLogger(__name__)
 
