@@ -37,11 +37,15 @@ _factory: Callable[[], Display[Any]] | None = None
 _display: Display[Any] | None = None
 
 
-def register_display(factory: Callable[[], Display[Any]]) -> None:
+def register_display(
+    factory: Callable[[], Display[Any]],
+) -> Callable[[], Display[Any]] | None:
     """Make the display that ``factory()`` returns (called once, when first needed) the
-    one ``chat(display=True)`` uses."""
+    one ``chat(display=True)`` uses; returns the factory registered before (to restore)."""
     global _display, _factory
+    previous = _factory
     _display, _factory = None, factory
+    return previous
 
 
 def default_display() -> Display[Any]:
