@@ -13,12 +13,13 @@ This module is the bottom layer: it imports nothing of the package, and every la
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast
 
 __all__ = [
     "ROLES",
     "STREAM_ONLY_FORMATS",
+    "Stream",
     "ApprovalCallback",
     "Approval",
     "ChatInput",
@@ -137,6 +138,10 @@ class Approval(TypedDict, total=False):
 #: The answer to a ``confirmation`` chunk (``gen.send(decision)``, ``approval_callback``):
 #: True runs the code shown, False declines, a str runs that edited code instead.
 Decision: TypeAlias = bool | str | Approval
+
+#: What ``chat(stream=True)`` returns: chunks out, decisions in (``gen.send(decision)``
+#: after a ``confirmation`` chunk; ``next()`` sends None).
+Stream: TypeAlias = Generator[Chunk, "Decision | None", None]
 
 #: ``approval_callback(language, code)``: asked when a stream consumer sent no decision.
 ApprovalCallback: TypeAlias = Callable[[str, str], "Decision | None"]

@@ -9,11 +9,11 @@ from typing import Any, Literal, overload
 
 from ..execution.computer import Computer
 from ..llm.llm import Llm
-from ..lmc import ApprovalCallback, ChatInput, Message, normalize, normalize_all
+from ..lmc import ApprovalCallback, ChatInput, Message, Stream, normalize, normalize_all
 from .display import default_display
 from .permissions import remember
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
-from .turn import Stream, Turn, TurnContext
+from .turn import Turn, TurnContext
 
 
 def _conversations_path() -> str:

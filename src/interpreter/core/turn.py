@@ -21,6 +21,7 @@ from ..lmc import (
     ConsoleMessage,
     Decision,
     Message,
+    Stream,
     TextMessage,
 )
 from .framing import Framer
@@ -33,13 +34,11 @@ if TYPE_CHECKING:
     from ..execution.computer import Computer
     from ..llm.llm import Llm
 
-__all__ = ["Stream", "Turn", "TurnContext", "TurnSettings"]
+__all__ = ["Turn", "TurnContext", "TurnSettings"]
 
 _T = TypeVar("_T")
 #: A step of the turn: yields chunks, is sent decisions, returns a ``_T``.
 _Step = Generator[Chunk, "Decision | None", _T]
-#: What ``chat(stream=True)`` returns: chunks out, decisions in.
-Stream = Generator[Chunk, "Decision | None", None]
 
 
 class TurnSettings(Protocol):
@@ -122,7 +121,7 @@ def _emit(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
 class Turn:
     def __init__(self, context: TurnContext) -> None:
         self.context = context
-        self.interp = context.settings
+        self.settings = context.settings
         self.framer = Framer()
 
     def run(self) -> Stream:
@@ -145,7 +144,7 @@ class Turn:
     # -- the model's reply -------------------------------------------------------------
 
     def _model_reply(self) -> _Step[list[CodeBlock]]:
-        interp = self.interp
+        interp = self.settings
         mark = len(interp.messages)
         messages, system_message = self.context.model_input()
         events = interp.llm.stream(
@@ -211,7 +210,7 @@ class Turn:
             message = {"role": "assistant", "type": "code", "content": "", "format": language}
         else:
             message = {"role": "assistant", "type": "message", "content": ""}
-        self.interp.messages.append(message)
+        self.settings.messages.append(message)
         return _Draft(message)
 
     def _end_code(self, event: CodeEnd, draft: _Draft | None, blocks: list[CodeBlock]) -> None:
@@ -247,8 +246,8 @@ class Turn:
     def _problem(self, block: CodeBlock) -> str | None:
         if block.error:
             return f"Error: {block.error}"
-        if self.interp.computer.get_language(block.language) is None:
-            names = ", ".join(self.interp.computer.language_names())
+        if self.settings.computer.get_language(block.language) is None:
+            names = ", ".join(self.settings.computer.language_names())
             return f"Error: language {block.language!r} is not supported; use one of: {names}."
         if not block.code.strip():
             return EMPTY_CODE
@@ -260,7 +259,7 @@ class Turn:
         Skips asking under ``auto_run`` or a matching permission rule, unless safe_mode
         objects (``ask``: always asks; ``auto``: code with findings is refused).
         """
-        interp = self.interp
+        interp = self.settings
         language = self._canonical(block.language)
         findings, note = scan_for(interp.safe_mode, language, block.code)
         if findings and interp.safe_mode == "auto":
@@ -285,12 +284,12 @@ class Turn:
         return self._decision(answer, language, block.code, shown)
 
     def _canonical(self, language: str) -> str:
-        cls = self.interp.computer.get_language(language)
+        cls = self.settings.computer.get_language(language)
         return cls.name.lower() if cls is not None else language.lower()
 
     def _preapproved(self, language: str, code: str) -> bool:
-        return bool(self.interp.auto_run) or allowed(
-            rules_of(self.interp.permissions), language, code
+        return bool(self.settings.auto_run) or allowed(
+            rules_of(self.settings.permissions), language, code
         )
 
     def _decision(
@@ -311,7 +310,7 @@ class Turn:
 
     def _execute(self, language: str, code: str) -> Stream:
         """Runs exactly the string that was approved (``_approve``'s result), nothing else."""
-        interp = self.interp
+        interp = self.settings
         output = TailBuffer(interp.max_output)
         rich: list[Message] = []
         for chunk in interp.computer.stream(language, code):
@@ -334,14 +333,14 @@ class Turn:
     def _record(self, text: str) -> Stream:
         """Tells the model (and the user) why a block did not run."""
         chunk: Chunk = {"role": "computer", "type": "console", "format": "output", "content": text}
-        self.interp.messages.append(_console_output(text))
+        self.settings.messages.append(_console_output(text))
         yield from _emit(self.framer.push(chunk))
         self.context.save()
 
     # -- loop mode ---------------------------------------------------------------------
 
     def _loop_again(self) -> bool:
-        interp = self.interp
+        interp = self.settings
         if not interp.loop:
             return False
         last = next((m for m in reversed(interp.messages) if m["role"] == "assistant"), None)

@@ -15,13 +15,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ..lmc import ChatInput, Chunk, Decision
+from ..lmc import ChatInput, Chunk, Decision, Stream
 from .approve import ask_approval
 from .render import ChunkRenderer
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
-    from ..core.turn import Stream
 
 __all__ = ["TurnResult", "TerminalUI", "run_turn", "DECLINED_HINT"]
 
