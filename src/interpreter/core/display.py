@@ -9,9 +9,10 @@ may register its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ..lmc import ChatInput
+if TYPE_CHECKING:
+    from ..lmc import ChatInput
 
 __all__ = ["Display", "NoDisplay", "default_display", "register_display"]
 

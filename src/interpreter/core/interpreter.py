@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..execution.computer import Computer
 from ..llm.llm import Llm
 from ..lmc import ApprovalCallback, ChatInput, Message, Stream, normalize, normalize_all
 from .display import default_display
-from .permissions import remember
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
-from .turn import Turn, TurnContext
+
+if TYPE_CHECKING:
+    from .turn import TurnContext
 
 
 def _conversations_path() -> str:
@@ -209,10 +210,15 @@ class OpenInterpreter:
         return len(self.messages)
 
     def _respond(self) -> Stream:
+        from .turn import Turn  # loaded with the first chat, not with the package
+
         self._stop_requested = False
         return Turn(self._turn_context()).run()
 
     def _turn_context(self) -> TurnContext:
+        from .permissions import remember
+        from .turn import TurnContext
+
         return TurnContext(
             settings=self,
             stop_requested=lambda: self._stop_requested,
