@@ -11,7 +11,6 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -126,24 +125,19 @@ def _decide(chunk: Chunk, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) ->
 
 
 def _save_rule(interp: OpenInterpreter, language: str, code: str, ui: TerminalUI) -> None:
-    """``a``: the core keeps the rule for this session; the profile keeps it for the next."""
-    line = save_rule(interp.profile_path, language, code)
-    if line:
-        ui.say(f"  {line}")
-
-
-def save_rule(profile: Path | None, language: str, code: str) -> str | None:
-    """Save the "always allow" rule for ``code`` in the YAML ``profile`` the session was
-    started with; one line saying what was done, None when there is no profile file."""
+    """``a``: the core keeps the rule for this session; the profile the session was started
+    with keeps it for the next (YAML profiles only; the core never writes profiles)."""
+    profile = interp.profile_path
     if profile is None:
-        return None
+        return
     from ..core.permissions import rule_for
     from ..store.profile_edit import save_allow_rule
 
     rule = rule_for(language, code)
     if rule is None:
-        return "Allowed this once: only one simple command can be always allowed."
-    return save_allow_rule(profile, rule)
+        ui.say("  Allowed this once: only one simple command can be always allowed.")
+    else:
+        ui.say(f"  {save_allow_rule(profile, rule)}")
 
 
 def _show(chunk: Chunk, ui: TerminalUI) -> None:
