@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from interpreter import OpenInterpreter
-from interpreter.core.lmc import Chunk
 from interpreter.execution.computer import Computer
+from interpreter.lmc import Chunk
 from interpreter.testing.fake_server import FakeModelServer
 
 

@@ -11,11 +11,11 @@ from typing import ClassVar
 
 import pytest
 
-from interpreter.core.lmc import Chunk
 from interpreter.execution.base import Language
 from interpreter.execution.computer import Computer, UnknownLanguage
 from interpreter.execution.languages import Python, Shell
 from interpreter.execution.languages.output import OutputCap, output, strip_ansi
+from interpreter.lmc import Chunk
 
 
 class Echo(Language):

@@ -13,11 +13,11 @@ from typing import ClassVar
 import pytest
 
 from helpers import make_interpreter, text, tool_messages
-from interpreter.core.lmc import Chunk
 from interpreter.execution.base import Language
 from interpreter.execution.computer import Computer
 from interpreter.execution.languages.output import output
 from interpreter.execution.languages.repl import ReplLanguage
+from interpreter.lmc import Chunk
 from interpreter.testing.fake_server import FakeModelServer, Reply
 
 pytestmark = pytest.mark.deadline(30)

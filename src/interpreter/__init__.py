@@ -2,16 +2,22 @@
 
 ``from interpreter import interpreter`` gives the default instance; ``OpenInterpreter``
 makes independent ones. Importing is cheap: nothing heavy loads until it is used.
+
+This is also where the front ends are wired in: the terminal is registered as the
+display of ``chat(display=True)`` (and imported only when that is first used).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .core.display import register_display as _register_display
+
 __version__ = "0.1.0"
 __all__ = ["OpenInterpreter", "interpreter", "computer", "__version__"]
 
 if TYPE_CHECKING:
+    from .core.display import Display
     from .core.interpreter import OpenInterpreter
     from .execution.computer import Computer
 
@@ -19,6 +25,15 @@ if TYPE_CHECKING:
     computer: Computer
 
 _default: Any = None
+
+
+def _terminal_display() -> Display[OpenInterpreter]:
+    from .terminal.display import TerminalDisplay
+
+    return TerminalDisplay()
+
+
+_register_display(_terminal_display)
 
 
 def __getattr__(name: str) -> Any:

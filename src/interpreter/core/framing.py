@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from .lmc import Chunk
+from typing import Literal
+
+from ..lmc import Chunk
 
 
-def _flag(block: Chunk, flag: str) -> Chunk:
+def _flag(block: Chunk, flag: Literal["start", "end"]) -> Chunk:
     out: Chunk = {"role": block["role"], "type": block["type"]}
     if block["type"] != "console" and "format" in block:
         out["format"] = block["format"]
@@ -43,5 +45,9 @@ class Framer:
         return chunk["type"] == "console" or block.get("format") == chunk.get("format")
 
     def _open(self, chunk: Chunk) -> Chunk:
-        self.block = {k: chunk[k] for k in ("role", "type", "format") if k in chunk}
-        return _flag(self.block, "start")
+        block: Chunk = {}
+        for key in ("role", "type", "format"):
+            if key in chunk:
+                block[key] = chunk[key]
+        self.block = block
+        return _flag(block, "start")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from ..execution.computer import Computer
 from ..llm.llm import Llm
+from ..lmc import ApprovalCallback, ChatInput, Message, Stream, normalize, normalize_all
 from ..settings import initialise
-from .lmc import Chunk, Message, normalize, normalize_all
+from .display import default_display
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
 
-ApprovalCallback = Callable[[str, str], "bool | str"]
+if TYPE_CHECKING:
+    from .turn import TurnContext
+
 T = TypeVar("T")
 
 
@@ -120,27 +122,88 @@ class OpenInterpreter:
 
     # -- chat ---------------------------------------------------------------------------
 
+    @overload
     def chat(
         self,
-        message: Any = None,
+        message: None = None,
+        display: Literal[True] = True,
+        stream: Literal[False] = False,
+        blocking: Literal[True] = True,
+    ) -> None: ...
+    @overload
+    def chat(
+        self,
+        message: ChatInput | None = None,
+        display: bool = True,
+        stream: Literal[False] = False,
+        blocking: Literal[True] = True,
+    ) -> list[Message]: ...
+    @overload
+    def chat(
+        self,
+        message: ChatInput | None,
+        display: bool,
+        stream: Literal[True],
+        blocking: Literal[True] = True,
+    ) -> Stream: ...
+    @overload
+    def chat(
+        self,
+        message: ChatInput | None = None,
+        display: bool = True,
+        *,
+        stream: Literal[True],
+        blocking: Literal[True] = True,
+    ) -> Stream: ...
+    @overload
+    def chat(
+        self,
+        message: ChatInput | None,
+        display: bool,
+        stream: bool,
+        blocking: Literal[False],
+    ) -> None: ...
+    @overload
+    def chat(
+        self,
+        message: ChatInput | None = None,
+        display: bool = True,
+        stream: bool = False,
+        *,
+        blocking: Literal[False],
+    ) -> None: ...
+    @overload
+    def chat(
+        self,
+        message: ChatInput | None = None,
         display: bool = True,
         stream: bool = False,
         blocking: bool = True,
-    ) -> Any:
+    ) -> list[Message] | Stream | None: ...
+
+    def chat(
+        self,
+        message: ChatInput | None = None,
+        display: bool = True,
+        stream: bool = False,
+        blocking: bool = True,
+    ) -> list[Message] | Stream | None:
         """Send ``message`` and run the task; return the new messages.
 
         ``message``: a str or dict is appended to ``messages`` (``"message"`` is accepted as
         an alias of ``"content"``); a list replaces ``messages``. With ``stream=True`` a
         generator of LMC chunks is returned. ``blocking=False`` runs in a background
-        thread; ``wait()`` returns its messages. ``display=True`` prints to the terminal
-        (with no message: the interactive chat).
+        thread (returning None); ``wait()`` returns its messages. ``display=True`` shows
+        the chat in the terminal, or whichever display is registered (core/display.py),
+        and with no message is the interactive chat (returning None).
 
         Approval: no code runs unless ``auto_run`` is true, or the consumer of the
         stream answers the ``confirmation`` chunk with ``gen.send(True)`` (or an edited
         code str), or ``approval_callback(language, code)`` returns True (or code).
         """
         if not blocking:
-            return self._start_thread(message, display)
+            self._start_thread(message, display)
+            return None
         if stream:
             return self._stream(message)
         if display:
@@ -150,21 +213,20 @@ class OpenInterpreter:
             pass
         return self.messages[start:]
 
-    def _stream(self, message: Any) -> Generator[Chunk, Any, None]:
+    def _stream(self, message: ChatInput | None) -> Stream:
         self._add_input(message)
         return self._respond()
 
-    def _display_chat(self, message: Any) -> list[Message] | None:
-        from ..terminal import display as terminal_display
-
+    def _display_chat(self, message: ChatInput | None) -> list[Message] | None:
+        display = default_display()
         if message is None:
-            terminal_display.interactive_chat(self)
+            display.interactive_chat(self)
             return None
         start = len(self.messages) + (0 if isinstance(message, list) else 1)
-        terminal_display.display_chat(self, message)
+        display.show_chat(self, message)
         return self.messages[start:]
 
-    def _add_input(self, message: Any) -> int:
+    def _add_input(self, message: ChatInput | None) -> int:
         """Adds the user's input; returns where the new messages will start."""
         if message is None:
             return len(self.messages)
@@ -174,15 +236,27 @@ class OpenInterpreter:
             self.messages.append(normalize(message))
         return len(self.messages)
 
-    def _respond(self) -> Generator[Chunk, Any, None]:
-        from .turn import Turn
+    def _respond(self) -> Stream:
+        from .turn import Turn  # loaded with the first chat, not with the package
 
         self._stop_requested = False
-        return Turn(self).run()
+        return Turn(self._turn_context()).run()
+
+    def _turn_context(self) -> TurnContext:
+        from .permissions import remember
+        from .turn import TurnContext
+
+        return TurnContext(
+            settings=self,
+            stop_requested=lambda: self._stop_requested,
+            model_input=lambda: (self._messages_for_model(), self._full_system_message()),
+            save=self._save_conversation,
+            allow_always=lambda language, code: remember(self, language, code),
+        )
 
     # -- background chats ---------------------------------------------------------------
 
-    def _start_thread(self, message: Any, display: bool) -> None:
+    def _start_thread(self, message: ChatInput | None, display: bool) -> None:
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("a chat is already running; call wait() or stop() first")
         self._thread_result, self._thread_error = [], None
@@ -235,9 +309,13 @@ class OpenInterpreter:
         if self.user_message_template == "{content}":
             return out
         for i in range(len(out) - 1, -1, -1):
-            if out[i]["role"] == "user" and out[i]["type"] == "message":
-                text = self.user_message_template.replace("{content}", out[i]["content"])
-                out[i] = {**out[i], "content": text}
+            last = out[i]
+            if last["role"] == "user" and last["type"] == "message":
+                templated = last.copy()
+                templated["content"] = self.user_message_template.replace(
+                    "{content}", last["content"]
+                )
+                out[i] = templated
                 if not self.always_apply_user_message_template:
                     break
         return out

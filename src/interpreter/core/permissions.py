@@ -6,15 +6,15 @@ prefix (``git status*`` allows ``git status`` and ``git status -s``, not ``git s
 otherwise the code must equal it (surrounding blank space aside). A shell rule with a
 command only ever matches one simple command: code holding ``;``, ``&``, ``|``, backticks,
 ``$``, redirections, a backslash or a newline needs approval. Profiles hold the rules
-under ``permissions: {allow: [...]}``; ``persist`` adds a rule to the YAML profile the
-interpreter was started with (``profile_path``), keeping the file's other lines.
+under ``permissions: {allow: [...]}``. ``remember`` adds a rule for the session only; the
+core never writes a profile (the terminal saves the rule of an ``a`` answer, see
+``terminal/session.py`` and ``store/profile_edit.py``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "allowed",
     "is_simple_command",
     "matches",
-    "persist",
     "remember",
     "rule_for",
     "rules_of",
@@ -102,17 +101,3 @@ def remember(interp: Any, language: str, code: str) -> Rule | None:
         allow.append(rule)
     interp.permissions = permissions
     return rule
-
-
-def persist(interp: Any, language: str, code: str) -> str | None:
-    """Save the "always allow" rule for ``code`` in ``interp``'s profile (YAML files only,
-    once); one line saying what was done, None when there is no profile file."""
-    path: Path | None = interp.profile_path
-    if path is None:
-        return None
-    rule = rule_for(language, code)
-    if rule is None:
-        return "Allowed this once: only one simple command can be always allowed."
-    from ..store.profile_edit import save_allow_rule
-
-    return save_allow_rule(path, rule)

@@ -2,34 +2,96 @@
 
 One ``Turn`` is one call of ``chat()``. It is a generator of framed LMC chunks; a
 consumer answers a ``confirmation`` chunk with ``gen.send(decision)`` (see approval rules
-in ``OpenInterpreter.chat``).
+in ``OpenInterpreter.chat``). A turn sees its interpreter only through a
+:class:`TurnContext`: the public settings, read live, and four operations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from ..llm.events import CodeDelta, CodeEnd, CodeStart, Event, TextDelta
+from ..lmc import (
+    ApprovalCallback,
+    Chunk,
+    CodeMessage,
+    ConfirmationContent,
+    ConsoleMessage,
+    Decision,
+    Message,
+    Stream,
+    TextMessage,
+)
 from .framing import Framer
-from .lmc import Chunk, Message
 from .output import TailBuffer
-from .permissions import allowed, remember, rules_of
+from .permissions import allowed, rules_of
 from .prompts import DECLINED, EMPTY_CODE
 from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
 
 if TYPE_CHECKING:
-    from .interpreter import OpenInterpreter
+    from ..execution.computer import Computer
+    from ..llm.llm import Llm
 
-Stream = Generator[Chunk, Any, None]
+__all__ = ["Turn", "TurnContext", "TurnSettings"]
+
+_T = TypeVar("_T")
+#: A step of the turn: yields chunks, is sent decisions, returns a ``_T``.
+_Step = Generator[Chunk, "Decision | None", _T]
+
+
+class TurnSettings(Protocol):
+    """The parts of an interpreter a turn reads. They are read live: a change made while
+    the turn runs (``auto_run`` switched off by a server client, say) applies at once."""
+
+    @property
+    def messages(self) -> list[Message]: ...
+    @property
+    def llm(self) -> Llm: ...
+    @property
+    def computer(self) -> Computer: ...
+    @property
+    def auto_run(self) -> bool: ...
+    @property
+    def safe_mode(self) -> str: ...
+    @property
+    def permissions(self) -> object: ...
+    @property
+    def approval_callback(self) -> ApprovalCallback | None: ...
+    @property
+    def max_output(self) -> int: ...
+    @property
+    def highlight_active_line(self) -> bool: ...
+    @property
+    def loop(self) -> bool: ...
+    @property
+    def loop_message(self) -> str: ...
+    @property
+    def loop_breakers(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Everything a turn needs from its interpreter.
+
+    ``stop_requested()``: ``stop()`` was called. ``model_input()``: the messages and the
+    system message the model is sent. ``save()``: store the conversation.
+    ``allow_always(language, code)``: remember the "always allow" rule for this session.
+    """
+
+    settings: TurnSettings
+    stop_requested: Callable[[], bool]
+    model_input: Callable[[], tuple[list[Message], str]]
+    save: Callable[[], None]
+    allow_always: Callable[[str, str], object]
 
 
 @dataclass
 class CodeBlock:
     """A complete code block from the model, and the stored message it lives in."""
 
-    message: Message
+    message: CodeMessage
     language: str
     code: str
     error: str | None
@@ -38,12 +100,16 @@ class CodeBlock:
 class _Draft:
     """The message being streamed into ``messages``; its content is joined once, at the end."""
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: TextMessage | CodeMessage) -> None:
         self.message = message
         self.parts: list[str] = []
 
     def finish(self) -> None:
         self.message["content"] = "".join(self.parts)
+
+
+def _console_output(text: str) -> ConsoleMessage:
+    return {"role": "computer", "type": "console", "format": "output", "content": text}
 
 
 def _emit(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
@@ -53,15 +119,17 @@ def _emit(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
 
 
 class Turn:
-    def __init__(self, interp: OpenInterpreter) -> None:
-        self.interp = interp
+    def __init__(self, context: TurnContext) -> None:
+        self.context = context
+        self.settings = context.settings
         self.framer = Framer()
 
     def run(self) -> Stream:
+        stopped = self.context.stop_requested
         try:
-            while not self.interp._stop_requested:
+            while not stopped():
                 blocks = yield from self._model_reply()
-                if self.interp._stop_requested:
+                if stopped():
                     break
                 if not blocks:
                     if not self._loop_again():
@@ -70,24 +138,23 @@ class Turn:
                 if not (yield from self._run_blocks(blocks)):
                     break
         finally:
-            self.interp._save_conversation()
+            self.context.save()
         yield from _emit(self.framer.close())
 
     # -- the model's reply -------------------------------------------------------------
 
-    def _model_reply(self) -> Generator[Chunk, Any, list[CodeBlock]]:
-        interp = self.interp
+    def _model_reply(self) -> _Step[list[CodeBlock]]:
+        interp = self.settings
         mark = len(interp.messages)
+        messages, system_message = self.context.model_input()
         events = interp.llm.stream(
-            interp._messages_for_model(),
-            system_message=interp._full_system_message(),
-            languages=interp.computer.language_names(),
+            messages, system_message=system_message, languages=interp.computer.language_names()
         )
         blocks: list[CodeBlock] = []
         draft: _Draft | None = None
         try:
             for event in events:
-                if interp._stop_requested:
+                if self.context.stop_requested():
                     break
                 draft = yield from self._on_event(event, draft, blocks)
         except BaseException as err:
@@ -103,12 +170,12 @@ class Turn:
             close = getattr(events, "close", None)
             if close is not None:
                 close()
-        interp._save_conversation()
+        self.context.save()
         return blocks
 
     def _on_event(
         self, event: Event, draft: _Draft | None, blocks: list[CodeBlock]
-    ) -> Generator[Chunk, Any, _Draft | None]:
+    ) -> _Step[_Draft | None]:
         if isinstance(event, TextDelta):
             draft = self._draft(draft, "message", None)
             chunk: Chunk = {"role": "assistant", "type": "message", "content": event.text}
@@ -137,11 +204,13 @@ class Turn:
             draft.finish()
         return self._new_draft(kind, language or "python")
 
-    def _new_draft(self, kind: str, language: str | None) -> _Draft:
-        message: Message = {"role": "assistant", "type": kind, "content": ""}
+    def _new_draft(self, kind: str, language: str) -> _Draft:
+        message: TextMessage | CodeMessage
         if kind == "code":
-            message["format"] = language
-        self.interp.messages.append(message)
+            message = {"role": "assistant", "type": "code", "content": "", "format": language}
+        else:
+            message = {"role": "assistant", "type": "message", "content": ""}
+        self.settings.messages.append(message)
         return _Draft(message)
 
     def _end_code(self, event: CodeEnd, draft: _Draft | None, blocks: list[CodeBlock]) -> None:
@@ -151,13 +220,14 @@ class Turn:
             draft = self._new_draft("code", event.language)
         draft.finish()
         message = draft.message
-        message["format"] = event.language or message["format"]
-        message["content"] = event.code  # the authoritative parse is what is shown and run
-        blocks.append(CodeBlock(message, message["format"], event.code, event.error))
+        if message["type"] == "code":  # always: the draft is a code draft by now
+            message["format"] = event.language or message["format"]
+            message["content"] = event.code  # the authoritative parse is what is shown and run
+            blocks.append(CodeBlock(message, message["format"], event.code, event.error))
 
     # -- running the code --------------------------------------------------------------
 
-    def _run_blocks(self, blocks: list[CodeBlock]) -> Generator[Chunk, Any, bool]:
+    def _run_blocks(self, blocks: list[CodeBlock]) -> _Step[bool]:
         for block in blocks:
             problem = self._problem(block)
             if problem is not None:
@@ -169,27 +239,27 @@ class Turn:
                 return False
             block.message["content"] = decision
             yield from self._execute(block.language, decision)
-            if self.interp._stop_requested:
+            if self.context.stop_requested():
                 return False
         return True
 
     def _problem(self, block: CodeBlock) -> str | None:
         if block.error:
             return f"Error: {block.error}"
-        if self.interp.computer.get_language(block.language) is None:
-            names = ", ".join(self.interp.computer.language_names())
+        if self.settings.computer.get_language(block.language) is None:
+            names = ", ".join(self.settings.computer.language_names())
             return f"Error: language {block.language!r} is not supported; use one of: {names}."
         if not block.code.strip():
             return EMPTY_CODE
         return None
 
-    def _approve(self, block: CodeBlock) -> Generator[Chunk, Any, tuple[str | None, str]]:
+    def _approve(self, block: CodeBlock) -> _Step[tuple[str | None, str]]:
         """The code to run (as shown, or as the user edited it), or None and why not.
 
         Skips asking under ``auto_run`` or a matching permission rule, unless safe_mode
         objects (``ask``: always asks; ``auto``: code with findings is refused).
         """
-        interp = self.interp
+        interp = self.settings
         language = self._canonical(block.language)
         findings, note = scan_for(interp.safe_mode, language, block.code)
         if findings and interp.safe_mode == "auto":
@@ -198,10 +268,14 @@ class Turn:
             return block.code, ""
         shown = digest(block.code)
         yield from _emit(self.framer.close())
-        content: dict[str, Any] = {"type": "code", "format": block.language}
-        content.update(content=block.code, hash=shown)
+        content: ConfirmationContent = {
+            "type": "code",
+            "format": block.language,
+            "content": block.code,
+            "hash": shown,
+        }
         if interp.safe_mode != "off":
-            content.update(findings=findings, note=note)
+            content["findings"], content["note"] = findings, note
         confirmation: Chunk = {"role": "computer", "type": "confirmation", "format": "execution"}
         confirmation["content"] = content
         answer = yield confirmation
@@ -210,23 +284,23 @@ class Turn:
         return self._decision(answer, language, block.code, shown)
 
     def _canonical(self, language: str) -> str:
-        cls = self.interp.computer.get_language(language)
+        cls = self.settings.computer.get_language(language)
         return cls.name.lower() if cls is not None else language.lower()
 
     def _preapproved(self, language: str, code: str) -> bool:
-        return bool(self.interp.auto_run) or allowed(
-            rules_of(self.interp.permissions), language, code
+        return bool(self.settings.auto_run) or allowed(
+            rules_of(self.settings.permissions), language, code
         )
 
     def _decision(
-        self, answer: Any, language: str, code: str, shown: str
+        self, answer: Decision | None, language: str, code: str, shown: str
     ) -> tuple[str | None, str]:
         """Reads an answer: True, edited code, or ``{"hash": ..., "always": bool}``."""
         if isinstance(answer, dict):
             if answer.get("hash", shown) != shown:
                 return None, HASH_MISMATCH
             if answer.get("always"):
-                remember(self.interp, language, code)
+                self.context.allow_always(language, code)
             answer = bool(answer.get("approve", True))
         if answer is True:
             return code, ""
@@ -236,7 +310,7 @@ class Turn:
 
     def _execute(self, language: str, code: str) -> Stream:
         """Runs exactly the string that was approved (``_approve``'s result), nothing else."""
-        interp = self.interp
+        interp = self.settings
         output = TailBuffer(interp.max_output)
         rich: list[Message] = []
         for chunk in interp.computer.stream(language, code):
@@ -247,25 +321,26 @@ class Turn:
                 if not interp.highlight_active_line:
                     continue
             else:
-                rich.append({k: v for k, v in chunk.items() if k not in ("start", "end")})
+                stored = {k: v for k, v in chunk.items() if k not in ("start", "end")}
+                rich.append(
+                    cast(Message, stored)
+                )  # an image or rich output, as the computer sent it
             yield from _emit(self.framer.push(chunk))
-        interp.messages.append(
-            {"role": "computer", "type": "console", "format": "output", "content": output.text()}
-        )
+        interp.messages.append(_console_output(output.text()))
         interp.messages.extend(rich)
-        interp._save_conversation()
+        self.context.save()
 
     def _record(self, text: str) -> Stream:
         """Tells the model (and the user) why a block did not run."""
         chunk: Chunk = {"role": "computer", "type": "console", "format": "output", "content": text}
-        self.interp.messages.append(dict(chunk))
+        self.settings.messages.append(_console_output(text))
         yield from _emit(self.framer.push(chunk))
-        self.interp._save_conversation()
+        self.context.save()
 
     # -- loop mode ---------------------------------------------------------------------
 
     def _loop_again(self) -> bool:
-        interp = self.interp
+        interp = self.settings
         if not interp.loop:
             return False
         last = next((m for m in reversed(interp.messages) if m["role"] == "assistant"), None)

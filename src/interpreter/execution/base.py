@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from ..core.lmc import Chunk
+from ..lmc import Chunk
 
 if TYPE_CHECKING:
     from .sandbox import SandboxPolicy

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..core.lmc import Chunk
+from ..lmc import Chunk
 from ..settings import initialise, setting
 from . import lifetime
 from .base import Language
@@ -276,5 +276,5 @@ def _merged(chunks: Iterator[Chunk]) -> list[Chunk]:
         if merged and is_output(chunk) and is_output(merged[-1]):
             merged[-1] = {**merged[-1], "content": merged[-1]["content"] + chunk["content"]}
         else:
-            merged.append(dict(chunk))
+            merged.append(chunk.copy())
     return merged

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from ..core.lmc import Chunk
+from ..lmc import Chunk
 from .base import Language
 from .gateway_ws import GatewayClient, GatewayError, KernelChannels, gateway_token
 from .languages.output import OutputCap, active_line, output

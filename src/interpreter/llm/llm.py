@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..core.lmc import Message
+from ..lmc import Message
 from ..settings import initialise
 from .errors import BudgetExceeded, ModelError, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage

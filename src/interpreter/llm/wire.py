@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.lmc import Message
+from ..lmc import Message
 
 WireMessage = dict[str, Any]
 

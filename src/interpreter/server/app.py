@@ -12,11 +12,11 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, ServerSettings, settings_for
 from .sessions import SessionLimit, SessionRegistry
+from .state import ServerState
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request, WebSocket
@@ -25,14 +25,6 @@ if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
 
 __all__ = ["ServerSettings", "ServerState", "create_app", "serve"]
-
-
-@dataclass
-class ServerState:
-    """What the routes share: the settings and the sessions."""
-
-    settings: ServerSettings
-    registry: SessionRegistry
 
 
 def _registry(settings: ServerSettings) -> SessionRegistry:

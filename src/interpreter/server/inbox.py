@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.lmc import Message
+#: A message as the client sent it (the route checks for commands; ``chat()`` normalizes).
+Received = dict[str, Any]
 
 FIELDS = ("role", "type", "format")
 
@@ -24,9 +25,9 @@ class Inbox:
 
     def __init__(self) -> None:
         self.open = False
-        self.messages: list[Message] = []
+        self.messages: list[Received] = []
 
-    def feed(self, chunk: dict[str, Any]) -> list[Message] | None:
+    def feed(self, chunk: dict[str, Any]) -> list[Received] | None:
         """Adds a chunk; returns the finished batch on an ``end`` flag (or an unframed chunk)."""
         if chunk.get("start"):
             self.open = True
@@ -41,7 +42,7 @@ class Inbox:
         return None
 
     def _new(self, chunk: dict[str, Any]) -> None:
-        message: Message = {k: chunk[k] for k in FIELDS if k in chunk}
+        message: Received = {k: chunk[k] for k in FIELDS if k in chunk}
         message.setdefault("role", "user")
         if "content" in chunk:
             message["content"] = chunk["content"]
@@ -63,23 +64,23 @@ class Inbox:
         else:
             raise InboxError("only text content can be streamed in pieces")
 
-    def _close(self) -> list[Message]:
+    def _close(self) -> list[Received]:
         batch = [_clean(m) for m in self.messages if "content" in m]
         self.open = False
         self.messages = []
         return batch
 
 
-def _differs(message: Message, chunk: dict[str, Any]) -> bool:
+def _differs(message: Received, chunk: dict[str, Any]) -> bool:
     return any(key in message and key in chunk and message[key] != chunk[key] for key in FIELDS)
 
 
-def _is_final(message: Message) -> bool:
+def _is_final(message: Received) -> bool:
     return "content" in message and not isinstance(message["content"], str)
 
 
-def _clean(chunk: dict[str, Any]) -> Message:
-    message: Message = {k: v for k, v in chunk.items() if k not in ("start", "end")}
+def _clean(chunk: dict[str, Any]) -> Received:
+    message: Received = {k: v for k, v in chunk.items() if k not in ("start", "end")}
     message.setdefault("role", "user")
     message.setdefault("type", "message")
     return message

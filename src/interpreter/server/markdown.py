@@ -6,7 +6,7 @@ console output becomes an untagged fenced block; images and rich output are name
 
 from __future__ import annotations
 
-from ..core.lmc import Chunk
+from ..lmc import Chunk
 
 APPROVAL_QUESTION = "\n\nDo you want to run this code?"
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..core.lmc import Message
+from ..lmc import Message
 from .markdown import MarkdownRenderer
 from .sessions import AWAITING, Finished, Run, Session, SessionLimit
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from fastapi import Request
     from starlette.responses import Response
 
-    from .app import ServerState
+    from .state import ServerState
 
 MODEL_ID = "open-interpreter"
 DEFAULT_SESSION = "default"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ..core.lmc import Chunk, Message
+from ..lmc import Chunk, Message
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
@@ -129,11 +129,11 @@ class Run:
             answer = None
             if chunk.get("type") == "confirmation":
                 self.awaiting = True
-                self._emit(dict(chunk))
+                self._emit(chunk.copy())
                 self._emit(AWAITING)
                 answer = self._decisions.get()
             else:
-                self._emit(dict(chunk))
+                self._emit(chunk.copy())
 
     def _emit(self, event: RunEvent) -> None:
         self._call(self.events.put_nowait, event)

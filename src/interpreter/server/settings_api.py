@@ -93,7 +93,7 @@ def validate_settings(interp: OpenInterpreter, payload: Any) -> None:
 
 def apply_settings(interp: OpenInterpreter, payload: dict[str, Any]) -> None:
     """Validates, then applies all of ``payload`` (nothing is applied on error)."""
-    from ..core.lmc import MessageError, normalize_all
+    from ..lmc import MessageError, normalize_all
 
     validate_settings(interp, payload)
     for key, value in payload.items():

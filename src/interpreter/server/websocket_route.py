@@ -17,16 +17,17 @@ import contextlib
 import json
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from .inbox import Inbox, InboxError
+from .inbox import Inbox, InboxError, Received
 from .security import presented_token, token_matches
 from .sessions import AWAITING, Finished, Run, Session, SessionLimit
 
 if TYPE_CHECKING:
     from fastapi import WebSocket
 
-    from .app import ServerState
+    from ..lmc import Message
+    from .state import ServerState
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class Connection:
         self.forwarder: asyncio.Task[None] | None = None
         self._send_lock = asyncio.Lock()
 
-    async def send(self, data: dict[str, Any]) -> None:
+    async def send(self, data: Mapping[str, Any]) -> None:
         async with self._send_lock:
             await self.ws.send_text(json.dumps(data, default=str))
 
@@ -107,8 +108,9 @@ class Connection:
         else:
             await self.fail(f"unknown command {name!r} (use 'go' or 'stop')")
 
-    async def respond(self, batch: list[dict[str, Any]]) -> None:
-        run = await self.session.start(batch)
+    async def respond(self, batch: list[Received]) -> None:
+        # The inbox gave each message a role and a type; chat() checks the rest.
+        run = await self.session.start(cast("list[Message]", batch))
         if self.forwarder is not None:  # the previous run has ended: let it finish sending
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.forwarder), 5.0)

@@ -11,15 +11,14 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..lmc import Message
 from .atomic import atomic_write_text, is_temp_name
-
-Message = dict[str, Any]
 
 LMC_FIELDS = ("role", "type", "format", "content", "recipient")
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
@@ -160,7 +159,7 @@ def _is_saved(message: Message) -> bool:
     return (message.get("type"), message.get("format")) not in STREAM_ONLY
 
 
-def _lmc_only(message: Message) -> Message:
+def _lmc_only(message: Mapping[str, Any]) -> dict[str, Any]:
     return {k: message[k] for k in LMC_FIELDS if k in message}
 
 

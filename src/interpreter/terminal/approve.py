@@ -12,12 +12,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["ask_approval", "edit_code", "Decision", "QUESTION", "ALWAYS"]
+from ..lmc import Approval, Decision
 
-#: True (run), False (decline), edited code, or ``{"always": True}`` (run, and allow again).
-Decision = bool | str | dict[str, bool]
+__all__ = ["ask_approval", "edit_code", "QUESTION", "ALWAYS"]
+
 QUESTION = "  Would you like to run this code? (y/n/e to edit/a to always allow) "
-ALWAYS: dict[str, bool] = {"always": True}
+#: The answer ``a``: run it, and allow it again without asking.
+ALWAYS: Approval = {"always": True}
 
 
 def edit_code(language: str, code: str) -> str | None:
@@ -66,7 +67,7 @@ def ask_approval(
         if answer in ("n", "no", ""):
             return False
         if answer in ("a", "always"):
-            return dict(ALWAYS)
+            return ALWAYS.copy()
         if answer in ("e", "edit"):
             edited = edit_code(language, code)
             if edited is None or not edited.strip():

@@ -1,5 +1,7 @@
 """The terminal front end: :func:`display_chat` (one message) and :func:`interactive_chat`
-(the prompt loop of the ``interpreter`` command). ``chat(display=True)`` calls these."""
+(the prompt loop of the ``interpreter`` command). :class:`TerminalDisplay` offers both as
+the core's display (``core/display.py``): the package root registers it, so
+``chat(display=True)`` shows the chat here."""
 
 from __future__ import annotations
 
@@ -11,8 +13,16 @@ from .session import TerminalUI, TurnResult, run_turn
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
+    from ..lmc import ChatInput
 
-__all__ = ["display_chat", "interactive_chat", "make_ui", "replay", "chat_loop"]
+__all__ = [
+    "TerminalDisplay",
+    "chat_loop",
+    "display_chat",
+    "interactive_chat",
+    "make_ui",
+    "replay",
+]
 
 EXIT_WORDS = frozenset({"exit", "quit", "exit()", "quit()"})
 
@@ -123,7 +133,7 @@ def report(result: TurnResult, ui: TerminalUI) -> None:
         ui.say("Stopped. The conversation is kept; type your next message.")
 
 
-def display_chat(interp: OpenInterpreter, message: Any) -> None:
+def display_chat(interp: OpenInterpreter, message: ChatInput) -> None:
     """Show the reply to ``message`` in the terminal, asking before code runs."""
     ui = make_ui(interp)
     report(run_turn(interp, message, ui), ui)
@@ -200,3 +210,13 @@ def _turn(interp: OpenInterpreter, text: str | None, ui: TerminalUI) -> int:
 def interactive_chat(interp: OpenInterpreter) -> None:
     """The interactive chat of the ``interpreter`` command, on this terminal."""
     chat_loop(interp, make_ui(interp))
+
+
+class TerminalDisplay:
+    """The terminal as the display of ``chat(display=True)`` (a ``core.display.Display``)."""
+
+    def show_chat(self, interp: OpenInterpreter, message: ChatInput) -> None:
+        display_chat(interp, message)
+
+    def interactive_chat(self, interp: OpenInterpreter) -> None:
+        interactive_chat(interp)

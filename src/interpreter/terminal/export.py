@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["to_notebook", "to_markdown"]
 
-Message = dict[str, Any]
+Message = Mapping[str, Any]
 
 _CELL_MAGIC = {"shell": "%%bash", "bash": "%%bash", "sh": "%%bash", "javascript": "%%javascript"}
 _CELL_MAGIC.update({"html": "%%html", "ruby": "%%ruby", "r": "%%R"})
@@ -33,7 +34,7 @@ def _markdown_cell(text: str) -> dict[str, Any]:
     return {"cell_type": "markdown", "metadata": {}, "source": _lines(text)}
 
 
-def to_notebook(messages: list[Message]) -> str:
+def to_notebook(messages: Sequence[Message]) -> str:
     """The conversation as an ``.ipynb`` document: messages become Markdown cells, code
     becomes code cells and program output is attached to the code that printed it."""
     cells: list[dict[str, Any]] = []
@@ -64,7 +65,7 @@ def to_notebook(messages: list[Message]) -> str:
     return json.dumps(notebook, indent=1) + "\n"
 
 
-def to_markdown(messages: list[Message]) -> str:
+def to_markdown(messages: Sequence[Message]) -> str:
     """The conversation as a Markdown document."""
     parts: list[str] = []
     role_shown: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ class MagicContext:
 
     interp: OpenInterpreter
     say: Callable[[str], None]
-    show_chunk: Callable[[dict[str, Any]], None]
+    show_chunk: Callable[[Mapping[str, Any]], None]
 
 
 def is_magic(line: str) -> bool:
@@ -173,7 +173,7 @@ def _save(ctx: MagicContext, arg: str) -> None:
 
 
 def _load(ctx: MagicContext, arg: str) -> None:
-    from ..core.lmc import MessageError, normalize_all
+    from ..lmc import MessageError, normalize_all
 
     path = Path(arg or "messages.json").expanduser()
     try:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ def image_dir() -> Path:
     return path
 
 
-def save_image(chunk: dict[str, Any]) -> Path | None:
+def save_image(chunk: Mapping[str, Any]) -> Path | None:
     """Writes an image chunk to a file; returns its path (None: not a saveable image)."""
     fmt = str(chunk.get("format", ""))
     if chunk.get("type") != "image":
@@ -39,7 +40,7 @@ def save_image(chunk: dict[str, Any]) -> Path | None:
     return Path(name)
 
 
-def describe(chunk: dict[str, Any]) -> str:
+def describe(chunk: Mapping[str, Any]) -> str:
     """The one line a terminal shows for a chunk it cannot draw."""
     path = save_image(chunk)
     if path is not None:

@@ -9,6 +9,7 @@ Every piece of untrusted text goes through :mod:`.sanitize` and into rich ``Text
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .media import describe
@@ -28,7 +29,7 @@ PREVIEW_CHARS = 4000
 class ChunkRenderer(Protocol):
     """Anything that shows a chunk stream."""
 
-    def feed(self, chunk: dict[str, Any]) -> None: ...
+    def feed(self, chunk: Mapping[str, Any]) -> None: ...
 
     def pause(self) -> None: ...
 
@@ -147,7 +148,7 @@ class _ConsoleBlock(_Block):
     def feed(self, content: Any) -> list[RenderableType]:
         return []
 
-    def feed_chunk(self, chunk: dict[str, Any]) -> None:
+    def feed_chunk(self, chunk: Mapping[str, Any]) -> None:
         if chunk.get("format") == "active_line":
             content = chunk.get("content")
             self.active = content if isinstance(content, int) else None
@@ -222,7 +223,7 @@ class RichRenderer:
         self.last_code: _CodeBlock | None = None
         self._live: Live | None = None
 
-    def feed(self, chunk: dict[str, Any]) -> None:
+    def feed(self, chunk: Mapping[str, Any]) -> None:
         """Show one chunk (framing flags start/end included)."""
         kind = chunk.get("type")
         if kind == "confirmation":
@@ -252,7 +253,7 @@ class RichRenderer:
         self.pause()
         self.last_code = None
 
-    def _new_block(self, chunk: dict[str, Any]) -> _Block:
+    def _new_block(self, chunk: Mapping[str, Any]) -> _Block:
         kind = chunk.get("type")
         if kind == "code":
             self.last_code = _CodeBlock(str(chunk.get("format") or "python"))
@@ -261,7 +262,7 @@ class RichRenderer:
             return _ConsoleBlock(self.last_code, self.highlight)
         return _MessageBlock(str(chunk.get("role", "assistant")))
 
-    def _content(self, chunk: dict[str, Any]) -> None:
+    def _content(self, chunk: Mapping[str, Any]) -> None:
         assert self.block is not None
         if isinstance(self.block, _ConsoleBlock):
             self.block.feed_chunk(chunk)
@@ -278,7 +279,7 @@ class RichRenderer:
         if isinstance(block, _ConsoleBlock):
             self.last_code = None
 
-    def _other(self, chunk: dict[str, Any]) -> None:
+    def _other(self, chunk: Mapping[str, Any]) -> None:
         from rich.text import Text
 
         self._finish_block()
@@ -325,7 +326,7 @@ class PlainRenderer:
         self.write = write
         self.kind: str | None = None
 
-    def feed(self, chunk: dict[str, Any]) -> None:
+    def feed(self, chunk: Mapping[str, Any]) -> None:
         kind = chunk.get("type")
         if chunk.get("start"):
             self._start(chunk)
@@ -338,7 +339,7 @@ class PlainRenderer:
         elif kind == "image" and "content" in chunk:
             self.write(escape_controls(describe(chunk)) + "\n")
 
-    def _start(self, chunk: dict[str, Any]) -> None:
+    def _start(self, chunk: Mapping[str, Any]) -> None:
         kind = chunk.get("type")
         if kind == "code":
             self.write("\n```" + escape_controls(str(chunk.get("format") or "")) + "\n")

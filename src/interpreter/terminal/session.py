@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .approve import Decision, ask_approval
+from ..lmc import ChatInput, Chunk, Decision, Stream
+from .approve import ask_approval
 from .render import ChunkRenderer
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> Decision:
+def _decide(chunk: Chunk, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> Decision:
     content = chunk.get("content") or {}
     language, code = str(content.get("format", "")), str(content.get("content", ""))
     if not ui.can_ask:
@@ -124,15 +125,22 @@ def _decide(chunk: dict[str, Any], ui: TerminalUI, ctrl_c: _CtrlC, result: TurnR
 
 
 def _save_rule(interp: OpenInterpreter, language: str, code: str, ui: TerminalUI) -> None:
-    """``a``: the core keeps the rule for this session; the profile keeps it for the next."""
-    from ..core.permissions import persist
+    """``a``: the core keeps the rule for this session; the profile the session was started
+    with keeps it for the next (YAML profiles only; the core never writes profiles)."""
+    profile = interp.profile_path
+    if profile is None:
+        return
+    from ..core.permissions import rule_for
+    from ..store.profile_edit import save_allow_rule
 
-    line = persist(interp, language, code)
-    if line:
-        ui.say(f"  {line}")
+    rule = rule_for(language, code)
+    if rule is None:
+        ui.say("  Allowed this once: only one simple command can be always allowed.")
+    else:
+        ui.say(f"  {save_allow_rule(profile, rule)}")
 
 
-def _show(chunk: dict[str, Any], ui: TerminalUI) -> None:
+def _show(chunk: Chunk, ui: TerminalUI) -> None:
     if ui.json_lines:
         sys.stdout.write(json.dumps(chunk) + "\n")
         sys.stdout.flush()
@@ -140,12 +148,7 @@ def _show(chunk: dict[str, Any], ui: TerminalUI) -> None:
         ui.renderer.feed(chunk)
 
 
-def _drive(
-    stream: Generator[dict[str, Any], Any, None],
-    ui: TerminalUI,
-    ctrl_c: _CtrlC,
-    result: TurnResult,
-) -> None:
+def _drive(stream: Stream, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> None:
     decision: Decision | None = None
     while True:
         chunk = stream.send(decision)
@@ -156,7 +159,7 @@ def _drive(
             decision = _decide(chunk, ui, ctrl_c, result)
 
 
-def run_turn(interp: OpenInterpreter, message: Any, ui: TerminalUI) -> TurnResult:
+def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI) -> TurnResult:
     """Send ``message`` (None: continue the conversation) and show the reply until the
     task is done, declined, interrupted or fails."""
     from ..llm.errors import ModelError, NoModelConfigured

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import ClassVar
 
-from ...core.lmc import Chunk
+from ...lmc import Chunk
 from ..base import Language
 from .output import active_line, output
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from ...core.lmc import Chunk
+from ...lmc import Chunk
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 

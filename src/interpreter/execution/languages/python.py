@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ...core.lmc import Chunk
+from ...lmc import Chunk
 from ..base import Language
 from ..sandbox import SandboxPolicy, wrap
 from .output import OutputCap, active_line, output, strip_ansi

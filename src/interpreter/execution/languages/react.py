@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-from ...core.lmc import Chunk
+from ...lmc import Chunk
 from .html import HTML, page_chunks
 from .output import active_line, output
 

@@ -23,7 +23,7 @@ from abc import abstractmethod
 from collections.abc import Iterator
 from typing import IO, ClassVar
 
-from ...core.lmc import Chunk
+from ...lmc import Chunk
 from .. import lifetime
 from ..base import Language
 from .output import active_line, output, read_until_eof

@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Iterator
 from typing import IO, ClassVar
 
-from ...core.lmc import Chunk
+from ...lmc import Chunk
 from ..base import Language
 from ..lifetime import popen
 from ..sandbox import SandboxPolicy, wrap
