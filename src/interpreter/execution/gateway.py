@@ -2,8 +2,9 @@
 
 The code runs where the gateway runs; the state persists between runs as with the local
 kernel. Set ``computer.kernel_gateway = "http://host:8888"`` to run Python there. The
-language is ``KernelLanguage`` (``kernel.py``, shared with the local kernel); this module is
-the remote transport: the gateway's REST API and the kernel's websocket (``gateway_ws.py``).
+language is ``KernelLanguage`` (``languages/kernel.py``, shared with the local kernel);
+this module is the remote transport: the gateway's REST API and the kernel's websocket
+(``gateway_ws.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import ClassVar
 
 from ..core.lmc import Chunk
 from .gateway_ws import GatewayClient, GatewayError, KernelChannels, gateway_token
-from .kernel import KernelConnection, KernelLanguage, Message, state_of, status
+from .languages.kernel import KernelConnection, KernelLanguage, Message, state_of, status
 from .languages.output import output
 
 __all__ = ["GatewayError", "RemoteKernel", "RemotePython", "remote_language"]

@@ -2,7 +2,7 @@
 
 ``Llm.stream`` converts LMC messages to the wire format, fits them to the context window,
 checks the budget, sends them to the Model for the route the model string names
-(``providers.py`` chooses the route, ``model.py`` the client) and yields the reply as
+(``providers.py`` chooses the route, ``registry.py`` its ``Model``) and yields the reply as
 events (``events.py``), ending with ``Usage``.
 """
 
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from ..core.lmc import Message
 from .errors import BudgetExceeded, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
-from .model import Model, RequestSettings, open_model
+from .model import Model, RequestSettings
 from .providers import OfflineRefused, Route, check_offline, choose_route, default_context_window
+from .registry import open_model
 from .retry import RetryPolicy
 from .wire import (
     CODE_OUTPUT_TEMPLATE,

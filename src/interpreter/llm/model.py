@@ -1,12 +1,8 @@
 """The Model seam: one client per route, behind one small protocol.
 
-``open_model(route, connect)`` picks the implementation for ``route.kind`` from a registry:
-``"openai"`` (any OpenAI-compatible HTTP endpoint, ``openai_compat.py``), ``"anthropic"``
-(the Messages API, ``anthropic.py``), ``"gguf"`` (a file run in this process, ``gguf.py``)
-and ``"litellm"`` (every other provider, ``litellm_route.py``). Each module is imported
-only when its route is used. ``Model.stream`` takes OpenAI-format wire messages, the tool
-schemas and the request settings, and yields provider pieces (``wire.py``); ``Llm`` turns
-those into events.
+``Model.stream`` takes OpenAI-format wire messages, the tool schemas and the request
+settings, and yields provider pieces (``wire.py``); ``Llm`` turns those into events.
+``registry.py`` says which implementation serves which kind of route.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .providers import Kind, Route
+from .providers import Route
 from .retry import RetryPolicy
 from .wire import Piece, WireMessage
 
@@ -24,7 +20,7 @@ if TYPE_CHECKING:
 
     from .local_servers import ModelLimits
 
-__all__ = ["Connect", "Model", "RequestSettings", "open_model"]
+__all__ = ["Connect", "Model", "RequestSettings"]
 
 #: Gives the HTTP client for a route (one pool per proxy setting, owned by ``Llm``).
 Connect = Callable[[Route], "httpx.Client"]
@@ -64,40 +60,3 @@ class Model(Protocol):
     def limits(self) -> ModelLimits:
         """Context window and max tokens as the model or its server says (None: unknown)."""
         ...
-
-
-def _openai(route: Route, connect: Connect) -> Model:
-    from .openai_compat import OpenAIChat
-
-    return OpenAIChat(route, connect)
-
-
-def _anthropic(route: Route, connect: Connect) -> Model:
-    from .anthropic import AnthropicMessages
-
-    return AnthropicMessages(route, connect)
-
-
-def _gguf(route: Route, connect: Connect) -> Model:
-    from .gguf import GgufModel
-
-    return GgufModel(route)
-
-
-def _litellm(route: Route, connect: Connect) -> Model:
-    from .litellm_route import LiteLLMModel
-
-    return LiteLLMModel(route)
-
-
-MODELS: dict[Kind, Callable[[Route, Connect], Model]] = {
-    "openai": _openai,
-    "anthropic": _anthropic,
-    "gguf": _gguf,
-    "litellm": _litellm,
-}
-
-
-def open_model(route: Route, connect: Connect) -> Model:
-    """The client for ``route`` (HTTP clients come from ``connect`` when a request is sent)."""
-    return MODELS[route.kind](route, connect)

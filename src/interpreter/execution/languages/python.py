@@ -1,6 +1,6 @@
 """Python: a local Jupyter kernel (ipykernel) started on first use; the state persists.
 
-The language itself is ``KernelLanguage`` (``execution/kernel.py``, shared with the
+The language itself is ``KernelLanguage`` (``kernel.py``, shared with the
 gateway's kernels); this module is the local transport: a kernel process started by
 jupyter_client, reached over IPC sockets in a private directory.
 """
@@ -18,8 +18,8 @@ import tempfile
 import time
 from typing import Any, ClassVar
 
-from ..kernel import KernelConnection, KernelLanguage, Message, state_of, status
 from ..sandbox import SandboxPolicy, wrap
+from .kernel import KernelConnection, KernelLanguage, Message, state_of, status
 
 __all__ = ["Python"]
 

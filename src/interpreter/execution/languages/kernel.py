@@ -3,12 +3,12 @@
 ``KernelLanguage`` is the Language: it runs code and streams the request's iopub messages
 as chunks, interrupts, restarts a kernel that ignores an interrupt or died, and terminates.
 ``KernelConnection`` is the transport it drives: a local ipykernel over ZeroMQ
-(``languages/python.py``) or a kernel in a Jupyter Kernel Gateway over its websocket
-(``gateway.py``). A connection reports trouble as a status message: ``"dead"`` (the
+(``python.py``) or a kernel in a Jupyter Kernel Gateway over its websocket
+(``execution/gateway.py``). A connection reports trouble as a status message: ``"dead"`` (the
 kernel is gone), ``"restarting"`` (its manager restarts it) or ``"lost"`` (our
 connection to it broke).
 
-Python kernels also get our kernel-side code (``languages/kernel_side.py``): active-line
+Python kernels also get our kernel-side code (``kernel_side.py``): active-line
 markers and an output cap inside the kernel (``KernelSide``).
 """
 
@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ..core.lmc import Chunk
-from .base import Language
-from .languages.output import OutputCap, active_line, output, strip_ansi
+from ...core.lmc import Chunk
+from ..base import Language
+from .output import OutputCap, active_line, output, strip_ansi
 
 __all__ = [
     "KernelConnection",
@@ -128,7 +128,7 @@ class KernelSide:
 
 def boot_code() -> str:
     """Code that loads kernel_side.py into the kernel as a module (without installing it)."""
-    source = (Path(__file__).parent / "languages" / "kernel_side.py").read_text(encoding="utf-8")
+    source = Path(__file__).with_name("kernel_side.py").read_text(encoding="utf-8")
     return (
         "def __interpreter_boot():\n"
         "    import sys, types\n"
