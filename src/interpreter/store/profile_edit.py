@@ -138,7 +138,7 @@ def set_llm_keys(text: str, values: Mapping[str, str]) -> str:
     """``text`` (a YAML profile) with ``llm.<key>: "value"`` set for each of ``values``: an
     existing line keeps its comment, a commented-out one is used, a missing one is added
     at the top of the block. Raises ValueError when ``llm`` holds something else."""
-    doc = _Document(_uncommented(text, "llm", values))
+    doc = _uncommented(_Document(text), "llm", list(values))
     llm = doc.block("llm")
     added = 0
     for key, value in values.items():
@@ -151,37 +151,39 @@ def set_llm_keys(text: str, values: Mapping[str, str]) -> str:
     return doc.dump()
 
 
-def _uncommented(text: str, block: str, keys: Mapping[str, str]) -> str:
-    """``text`` with the commented-out lines ``# key: ...`` of the top-level ``block``
-    made live for each of ``keys`` not set there, when the result is still valid YAML
-    (so that the value is set where the profile offers it)."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if re.match(rf"{block}\s*:", line)), None)
-    if start is None:
-        return text
+def _uncommented(doc: _Document, block: str, keys: list[str]) -> _Document:
+    """``doc`` with the commented-out settings ``# key: ...`` of the top-level ``block``
+    made live for those of ``keys`` it does not set, so that they are set where the
+    profile offers them (unchanged when there are none, or the result would not load).
+    Comments are invisible to a YAML parser: this is the one edit made on the text."""
+    from ruamel.yaml.comments import CommentedMap
+
+    value = doc.data.get(block)
+    mapping = value if isinstance(value, CommentedMap) else CommentedMap()
+    missing = [key for key in keys if key not in mapping]
+    if block not in doc.data or not missing:
+        return doc
+    lines = doc.text.splitlines(keepends=True)
+    start = doc.data.lc.key(block)[0]
     end = start + 1
     while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t"):
-        end += 1
-    live = {m.group(1) for line in lines[start:end] if (m := re.match(r"\s+([\w.-]+)\s*:", line))}
+        end += 1  # the block: the lines indented under its key
+    indent = " " * mapping.lc.col if mapping else "[ \t]+"
     changed = False
-    for key in keys:
-        pattern = re.compile(rf"^(\s+)#\s*({re.escape(key)}\s*:.*)$", re.DOTALL)
+    for key in missing:
+        pattern = re.compile(rf"({indent})#\s*({re.escape(key)}\s*:.*)", re.DOTALL)
         for at in range(start + 1, end):
-            match = pattern.match(lines[at])
-            if key not in live and match:
+            match = pattern.fullmatch(lines[at])
+            if match:
                 lines[at] = match.group(1) + match.group(2)
-                live.add(key)
                 changed = True
-    candidate = "".join(lines)
-    return candidate if changed and _loads(candidate) else text
-
-
-def _loads(text: str) -> bool:
+                break
+    if not changed:
+        return doc
     try:
-        _Document(text)
+        return _Document(doc.head + "".join(lines))
     except ValueError:
-        return False
-    return True
+        return doc
 
 
 def _keep_comment_gap(doc: _Document, block: CommentedMap, key: str, new: str) -> None:
