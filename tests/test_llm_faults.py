@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -124,3 +126,38 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     later = parse_retry_after(formatdate(time.time() + 30, usegmt=True))
     assert later is not None and 25 < later <= 31
+
+
+class _NotAStream(BaseHTTPRequestHandler):
+    """Answers every POST with a 200 web page, as a wrong api_base might."""
+
+    hits = 0
+
+    def do_POST(self) -> None:
+        type(self).hits += 1
+        body = b"<html>a web page, not a model</html>"
+        self.send_response(200)
+        self.send_header("content-type", "text/html; charset=utf-8")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def test_an_answer_that_is_not_an_event_stream_is_one_clear_line() -> None:
+    web = ThreadingHTTPServer(("127.0.0.1", 0), _NotAStream)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    llm = Llm()
+    llm.model, llm.api_base = "m", f"http://127.0.0.1:{web.server_address[1]}/v1"
+    llm.context_window = 100_000  # nothing asks the server about its model
+    try:
+        with pytest.raises(ProviderError, match="did not stream its answer") as info:
+            list(stream(llm))
+    finally:
+        web.shutdown()
+        web.server_close()
+        llm.close()
+    assert "text/html" in str(info.value) and "\n" not in str(info.value)
+    assert _NotAStream.hits == 1  # not retried: it would not change

@@ -111,9 +111,19 @@ def test_the_profile_edit_adds_what_is_missing() -> None:
     assert bare == {"auto_run": True, "llm": {"model": "m"}}
 
 
-def test_a_profile_that_cannot_be_edited_in_place_is_rewritten(tmp_path: Path) -> None:
+def test_a_flow_style_block_is_edited_in_place(tmp_path: Path) -> None:
     path = tmp_path / "default.yaml"
     path.write_text("llm: {model: gpt-4o, temperature: 0.2}  # flow style\nversion: 0.2.5\n")
+    said = remember_model(path, "m", "http://127.0.0.1:8080/v1")
+    assert "(updated)" in said and "# flow style\n" in path.read_text()
+    data = yaml.safe_load(path.read_text())
+    assert data["llm"] == {"model": "m", "temperature": 0.2, "api_base": "http://127.0.0.1:8080/v1"}
+    assert data["version"] == "0.2.5"
+
+
+def test_a_profile_that_cannot_be_edited_in_place_is_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "default.yaml"  # llm given twice: PyYAML keeps the last, ruamel refuses
+    path.write_text("# mine\nllm:\n  model: gpt-4o\nllm:\n  temperature: 0.2\nversion: 0.2.5\n")
     said = remember_model(path, "m", "http://127.0.0.1:8080/v1")
     assert "comments were lost" in said
     data = yaml.safe_load(path.read_text())

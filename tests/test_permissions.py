@@ -119,12 +119,30 @@ def test_rule_joins_an_existing_allow_block_in_place(tmp_path: Path) -> None:
     )
 
 
-def test_flow_style_is_rewritten_and_other_kinds_are_never_touched(tmp_path: Path) -> None:
+def test_rule_keeps_the_layout_of_a_hand_written_profile(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    text = (
+        "# head\n---\npermissions:\n    allow:\n        - language: python  # py\n"
+        "          command: x\n    other: 1  # o\nllm:\n    model: gpt-4o  # m\n"
+    )
+    path.write_text(text)
+    assert "(updated)" in save_allow_rule(path, LS)
+    rule = '        - {"language": "shell", "command": "ls"}\n'
+    assert path.read_text() == text.replace("command: x\n", "command: x\n" + rule)
+
+
+def test_flow_style_is_edited_in_place_and_other_kinds_are_never_touched(tmp_path: Path) -> None:
     flow = tmp_path / "flow.yaml"
     flow.write_text("permissions: {allow: [{language: python}]}  # flow\nversion: 0.2.5\n")
-    assert "comments were lost" in save_allow_rule(flow, LS)
+    assert "(updated)" in save_allow_rule(flow, LS)
+    assert flow.read_text().startswith('permissions: {allow: [{language: python}, {"language": ')
+    assert "# flow\n" in flow.read_text()
     data = yaml.safe_load(flow.read_text())
     assert data == {"permissions": {"allow": [{"language": "python"}, LS]}, "version": "0.2.5"}
+    twice = tmp_path / "twice.yaml"  # a key given twice: PyYAML keeps the last, ruamel refuses
+    twice.write_text("# mine\nauto_run: true\nauto_run: false\n")
+    assert "comments were lost" in save_allow_rule(twice, LS)
+    assert yaml.safe_load(twice.read_text()) == {"auto_run": False, "permissions": {"allow": [LS]}}
     for name, text in (("p.json", '{"auto_run": false}'), ("p.py", "interpreter.loop = True\n")):
         other = tmp_path / name
         other.write_text(text)

@@ -1,42 +1,34 @@
 """Kernels in a Jupyter Kernel Gateway: ``RemoteKernel`` (any kernel spec) and ``RemotePython``.
 
 The code runs where the gateway runs; the state persists between runs as with the local
-kernel. Set ``computer.kernel_gateway = "http://host:8888"`` to run Python there.
+kernel. Set ``computer.kernel_gateway = "http://host:8888"`` to run Python there. The
+language is ``KernelLanguage`` (``languages/kernel.py``, shared with the local kernel);
+this module is the remote transport: the gateway's REST API and the kernel's websocket
+(``gateway_ws.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-import secrets
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..lmc import Chunk
-from .base import Language
 from .gateway_ws import GatewayClient, GatewayError, KernelChannels, gateway_token
-from .languages.output import OutputCap, active_line, output
-from .languages.python import (
-    _KERNEL_MODULE,
-    _boot_code,
-    _install_expression,
-    _traceback_text,
-    rich_chunk,
-)
+from .languages.kernel import KernelConnection, KernelLanguage, Message, state_of, status
+from .languages.output import output
 
 __all__ = ["GatewayError", "RemoteKernel", "RemotePython", "remote_language"]
 
 _POLL_S = 0.2
-_INTERRUPT_GRACE_S = 3.0
 _SETUP_TIMEOUT_S = 60.0
 _LIVENESS_EVERY_S = 3.0
 _IDLE_AFTER_REPLY_S = 2.0  # how long output may trail the execute_reply
 _NUDGE_EVERY_S = 0.1
 
 
-class _Session:
+class _GatewayKernel(KernelConnection):
     """One remote kernel: its id and its open channels."""
 
     def __init__(self, client: GatewayClient, kernel_name: str) -> None:
@@ -48,9 +40,48 @@ class _Session:
             with contextlib.suppress(GatewayError):
                 client.delete(self.kernel_id)
             raise
+        self._run_id: str | None = None
+        self._checked = 0.0  # when the gateway was last asked whether the kernel exists
+        self._replied: float | None = None  # when the run's execute_reply came
+
+    def execute(
+        self, code: str, *, silent: bool = False, expressions: dict[str, str] | None = None
+    ) -> str:
+        return self.channels.execute(code, silent=silent, expressions=expressions)
+
+    def receive(self, msg_id: str) -> Message | None:
+        """The next iopub message of the run, its trouble, or None. The run ends (a made-up
+        idle) when its output trails the execute_reply too long: the gateway may lose the
+        idle status of a kernel it just resubscribed to."""
+        if msg_id != self._run_id:
+            self._run_id, self._checked, self._replied = msg_id, time.monotonic(), None
+        if self._replied is not None and time.monotonic() - self._replied >= _IDLE_AFTER_REPLY_S:
+            return status("idle")
+        try:
+            msg = self.channels.receive(_POLL_S)
+        except ConnectionError:
+            return status("lost")
+        if msg is None:
+            return self._liveness()
+        if state_of(msg) in ("restarting", "dead"):
+            return msg  # whatever request it answers
+        if _parent(msg) != msg_id:
+            return None
+        if msg.get("channel") == "shell":
+            if msg.get("msg_type") == "execute_reply":
+                self._replied = time.monotonic()
+            return None
+        return msg
+
+    def _liveness(self) -> Message | None:
+        """A made-up 'dead' status when the gateway no longer has the kernel (asked every
+        few seconds of quiet)."""
+        if time.monotonic() - self._checked <= _LIVENESS_EVERY_S:
+            return None
+        self._checked = time.monotonic()
+        return None if self.client.kernel_exists(self.kernel_id) else status("dead")
 
     def quiet(self, code: str, expressions: dict[str, str] | None = None) -> None:
-        """Run setup code, waiting for it to finish and showing nothing."""
         msg_id = self.channels.execute(code, silent=True, expressions=expressions)
         deadline = time.monotonic() + _SETUP_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -59,7 +90,7 @@ class _Session:
                 return
         raise GatewayError(f"the remote kernel did not answer within {_SETUP_TIMEOUT_S:g} s")
 
-    def await_iopub(self) -> None:
+    def await_output(self) -> None:
         """Wait until the kernel's iopub reaches us again after a restart.
 
         The gateway resubscribes to a restarted kernel's iopub some time after the restart
@@ -77,6 +108,13 @@ class _Session:
                     return
         raise GatewayError(f"the remote kernel did not answer within {_SETUP_TIMEOUT_S:g} s")
 
+    def interrupt(self) -> None:
+        with contextlib.suppress(GatewayError):
+            self.client.interrupt(self.kernel_id)
+
+    def restart(self) -> None:
+        self.client.restart(self.kernel_id)
+
     def close(self) -> None:
         """Close the channels and delete the kernel (quietly when the gateway is gone)."""
         self.channels.close()
@@ -84,24 +122,17 @@ class _Session:
             self.client.delete(self.kernel_id)
 
 
-def _parent(msg: dict[str, Any]) -> str | None:
+def _parent(msg: Message) -> str | None:
     parent = msg.get("parent_header") or {}
     return parent.get("msg_id") if isinstance(parent, dict) else None
 
 
-def _finished(msg: dict[str, Any]) -> bool:
+def _finished(msg: Message) -> bool:
     """The reply on shell, or idle on iopub (a restarted kernel's first iopub may be lost)."""
-    return msg.get("msg_type") == "execute_reply" or _state(msg) == "idle"
+    return msg.get("msg_type") == "execute_reply" or state_of(msg) == "idle"
 
 
-def _state(msg: dict[str, Any]) -> str | None:
-    if msg.get("msg_type") != "status":
-        return None
-    state = msg.get("content", {}).get("execution_state")
-    return str(state) if state is not None else None
-
-
-class RemoteKernel(Language):
+class RemoteKernel(KernelLanguage[_GatewayKernel]):
     """Code in a kernel that a Jupyter Kernel Gateway runs (any kernel spec it offers).
 
     ``gateway`` is the gateway's URL; ``token`` falls back to $JUPYTER_GATEWAY_AUTH_TOKEN,
@@ -114,7 +145,7 @@ class RemoteKernel(Language):
 
     name: ClassVar[str] = "Remote"
     kernel_name: ClassVar[str] = "python3"
-    caps_output: ClassVar[bool] = True
+    where: ClassVar[str] = "remote "
 
     def __init__(
         self,
@@ -123,20 +154,16 @@ class RemoteKernel(Language):
         token: str | None = None,
         kernel_name: str | None = None,
     ) -> None:
+        super().__init__()
         self.gateway = gateway
         self.token = gateway_token(token)
         self.spec = kernel_name or type(self).kernel_name
         self._client: GatewayClient | None = None
-        self._session: _Session | None = None
-        self._lock = threading.Lock()
-        self._interrupted_at: float | None = None
 
     @property
     def kernel_id(self) -> str | None:
         """The remote kernel's id, when one runs."""
-        return self._session.kernel_id if self._session is not None else None
-
-    # ---- lifecycle -------------------------------------------------------------------
+        return self._kernel.kernel_id if self._kernel is not None else None
 
     def _gateway_client(self) -> GatewayClient:
         if self._client is None:
@@ -145,155 +172,34 @@ class RemoteKernel(Language):
             self._client = GatewayClient(self.gateway, self.token)
         return self._client
 
-    def _ensure(self) -> _Session:
-        with self._lock:
-            if self._session is None:
-                self._session = self._start()
-            self._prepare(self._session)
-            return self._session
-
-    def _start(self) -> _Session:
+    def _connect(self) -> _GatewayKernel:
         client = self._gateway_client()
         client.require_spec(self.spec)
-        session = _Session(client, self.spec)
-        try:
-            self._setup(session)
-        except BaseException:
-            session.close()
-            raise
-        return session
+        return _GatewayKernel(client, self.spec)
 
-    def _setup(self, session: _Session) -> None:
-        """Prepare a fresh (or freshly restarted) kernel; nothing for a plain kernel."""
+    def _restart_kernel(self, kernel: _GatewayKernel) -> None:
+        """Restart the kernel in place (same id), through the gateway."""
+        kernel.restart()
+        self._restarted(kernel)
 
-    def _prepare(self, session: _Session) -> None:
-        """Adjust the kernel before each run; nothing for a plain kernel."""
-
-    def _discard(self, session: _Session) -> None:
-        with self._lock:
-            if self._session is session:
-                self._session = None
-        session.close()
-
-    def restart(self) -> None:
-        """Restart the remote kernel (its state is lost); nothing when none runs."""
-        session = self._session
-        if session is not None:
-            session.client.restart(session.kernel_id)
-            self._restarted(session)
-
-    def _restarted(self, session: _Session) -> None:
-        """Set up a restarted kernel once its output reaches us again."""
-        session.await_iopub()
-        self._setup(session)
-
-    def interrupt(self) -> None:
-        session = self._session
-        if session is not None:
-            self._interrupted_at = time.monotonic()
-            with contextlib.suppress(GatewayError):
-                session.client.interrupt(session.kernel_id)
-
-    def terminate(self) -> None:
-        with self._lock:
-            session, self._session = self._session, None
-            client, self._client = self._client, None
-        if session is not None:
-            session.close()
-        if client is not None:
-            client.close()
-
-    # ---- running ---------------------------------------------------------------------
+    def _after_death(self, kernel: _GatewayKernel) -> str:
+        self._discard(kernel)
+        return "died; the next run starts a new one"
 
     def run(self, code: str) -> Iterator[Chunk]:
         """Run ``code``; a gateway problem ends the run with one ``Error: ...`` output line
         (so a chat goes on and the model is told)."""
         try:
-            yield from self._run(code)
+            yield from super().run(code)
         except GatewayError as exc:
             yield output(f"Error: {exc}\n")
 
-    def _run(self, code: str) -> Iterator[Chunk]:
-        session = self._ensure()
-        self._interrupted_at = None
-        try:
-            msg_id = session.channels.execute(code)
-        except ConnectionError:  # the gateway dropped the kernel since the last run
-            self._discard(session)
-            yield output(self._notice("was gone, so a new one was started"))
-            session = self._ensure()
-            msg_id = session.channels.execute(code)
-        cap = OutputCap(self.max_output_bytes)
-        yield from cap.wrap(self._chunks(session, msg_id, cap))
-
-    def _chunks(self, session: _Session, msg_id: str, cap: OutputCap) -> Iterator[Chunk]:
-        checked = time.monotonic()
-        replied: float | None = None
-        while replied is None or time.monotonic() - replied < _IDLE_AFTER_REPLY_S:
-            try:
-                msg = session.channels.receive(_POLL_S)
-            except ConnectionError:
-                self._discard(session)
-                yield output(self._notice("lost its connection, so the next run starts anew"))
-                break
-            if msg is None and time.monotonic() - checked > _LIVENESS_EVERY_S:
-                checked = time.monotonic()
-                msg = self._liveness(session)
-            notice = self._trouble(session, msg)
-            if notice is not None:
-                yield output(notice)
-                break
-            if msg is None or _parent(msg) != msg_id:
-                continue
-            if msg.get("channel") == "shell":
-                replied = time.monotonic() if msg.get("msg_type") == "execute_reply" else replied
-                continue
-            if _state(msg) == "idle":
-                break
-            yield from self._message_chunks(msg, cap)
-        yield active_line(None)
-
-    def _liveness(self, session: _Session) -> dict[str, Any] | None:
-        """A made-up 'dead' status when the gateway no longer has the kernel."""
-        if session.client.kernel_exists(session.kernel_id):
-            return None
-        return {"msg_type": "status", "content": {"execution_state": "dead"}}
-
-    def _trouble(self, session: _Session, msg: dict[str, Any] | None) -> str | None:
-        """A notice when the kernel died or goes on despite an interrupt (after recovering)."""
-        state = _state(msg) if msg is not None else None
-        if state == "restarting":  # the gateway saw the kernel die and is restarting it
-            self._restarted(session)
-            return self._notice("died and was restarted")
-        if state == "dead":
-            self._discard(session)
-            return self._notice("died; the next run starts a new one")
-        stuck = (
-            self._interrupted_at is not None
-            and time.monotonic() - self._interrupted_at > _INTERRUPT_GRACE_S
-        )
-        if stuck:
-            self._interrupted_at = None
-            self.restart()
-            return self._notice("did not stop when interrupted, so it was restarted")
-        return None
-
-    def _notice(self, what: str) -> str:
-        return f"\nThe remote {self.name} kernel {what}; its state was lost.\n"
-
-    def _message_chunks(self, msg: dict[str, Any], cap: OutputCap) -> Iterator[Chunk]:
-        kind, content = msg.get("msg_type"), msg.get("content", {})
-        if kind == "stream":
-            yield from self._stream_chunks(str(content.get("text", "")), cap)
-        elif kind in ("display_data", "execute_result"):
-            chunk = rich_chunk(content.get("data", {}))
-            if chunk is not None:
-                yield chunk
-        elif kind == "error":
-            yield output(_traceback_text(content.get("traceback", [])))
-
-    def _stream_chunks(self, text: str, cap: OutputCap) -> Iterator[Chunk]:
-        yield output(text)
+    def terminate(self) -> None:
+        super().terminate()
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
 
 class RemotePython(RemoteKernel):
@@ -304,43 +210,7 @@ class RemotePython(RemoteKernel):
     aliases: ClassVar[tuple[str, ...]] = ("py", "python3")
     file_extension: ClassVar[str] = "py"
     kernel_name: ClassVar[str] = "python3"
-
-    def __init__(
-        self,
-        gateway: str | None = None,
-        *,
-        token: str | None = None,
-        kernel_name: str | None = None,
-    ) -> None:
-        super().__init__(gateway, token=token, kernel_name=kernel_name)
-        self._markers = re.compile("\x02oi-(?!)")
-        self._limit: int | None = None
-
-    def _setup(self, session: _Session) -> None:
-        token = secrets.token_hex(6)
-        self._markers = re.compile(f"\x02oi-{token}:(d?)(\\d+)\x03")
-        self._limit = self.max_output_bytes
-        session.quiet(_boot_code(), {"install": _install_expression(token, self._limit)})
-
-    def _prepare(self, session: _Session) -> None:
-        if self.max_output_bytes != self._limit:
-            self._limit = self.max_output_bytes
-            module = f"__import__('sys').modules[{_KERNEL_MODULE!r}]"
-            session.quiet(f"{module}.STATE.limit = {self._limit!r}")
-
-    def _stream_chunks(self, text: str, cap: OutputCap) -> Iterator[Chunk]:
-        """Output text with the markers taken out (as active lines and dropped counts)."""
-        pos = 0
-        for match in self._markers.finditer(text):
-            if match.start() > pos:
-                yield output(text[pos : match.start()])
-            if match.group(1):
-                cap.add_dropped(int(match.group(2)))
-            else:
-                yield active_line(int(match.group(2)))
-            pos = match.end()
-        if pos < len(text):
-            yield output(text[pos:])
+    instrumented: ClassVar[bool] = True
 
 
 def remote_language(

@@ -1,4 +1,4 @@
-"""Anthropic's Messages API over httpx (SSE), from OpenAI-format wire messages."""
+"""Anthropic's Messages API (SSE, ``http_stream``), from OpenAI-format wire messages."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import ProviderError, StreamCut
-from .openai_compat import error_message, load_event
-from .providers import Route
-from .retry import RetryPolicy, Transient, one_line, retrying, status_error
+from .errors import ProviderError
+from .http_stream import SseRequest, stream_sse
+from .providers import Route, known_vision
+from .retry import Transient, one_line
 from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage
 
 if TYPE_CHECKING:
-    import httpx
+    from .local_servers import ModelLimits
+    from .model import Connect, RequestSettings
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 8192
@@ -118,71 +119,53 @@ def messages_url(api_base: str) -> str:
     return base + ("/messages" if base.endswith("/v1") else "/v1/messages")
 
 
-def stream_messages(
-    client: httpx.Client, route: Route, body: dict[str, Any], policy: RetryPolicy
-) -> Iterator[Piece]:
-    """Stream one reply as pieces; retries (before the first piece) per ``policy``."""
-    return retrying(policy, lambda: _attempt(client, route, body))
+class AnthropicMessages:
+    """A Model for Anthropic's Messages API."""
+
+    def __init__(self, route: Route, connect: Connect) -> None:
+        self.route = route
+        self._connect = connect
+
+    def stream(
+        self, wire: list[WireMessage], tools: list[dict[str, Any]], settings: RequestSettings
+    ) -> Iterator[Piece]:
+        body = messages_body(
+            self.route,
+            wire,
+            tools=tools,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+        )
+        headers = {"anthropic-version": API_VERSION}
+        if self.route.api_key:
+            headers["x-api-key"] = self.route.api_key
+        request = SseRequest(self.route, messages_url(self.route.api_base), body, headers)
+        client = self._connect(self.route)
+        return stream_sse(client, request, lambda: _MessagesReply(self.route), settings.retry)
+
+    def supports_functions(self) -> bool:
+        return True
+
+    def supports_vision(self) -> bool:
+        return known_vision(self.route.model)
+
+    def limits(self) -> ModelLimits:
+        from .local_servers import ModelLimits
+
+        return ModelLimits()
 
 
-def _attempt(client: httpx.Client, route: Route, body: dict[str, Any]) -> Iterator[Piece]:
-    import httpx
+class _MessagesReply:
+    """Pieces, usage and stop state across one Anthropic stream."""
 
-    headers = {"accept": "text/event-stream", "anthropic-version": API_VERSION}
-    if route.api_key:
-        headers["x-api-key"] = route.api_key
-    try:
-        with client.stream("POST", messages_url(route.api_base), json=body, headers=headers) as r:
-            if r.status_code >= 400:
-                r.read()
-                message = error_message(r.text)
-                raise status_error(
-                    r.status_code, route.provider, message, r.headers.get("retry-after")
-                )
-            yield from _read(r, route)
-    except httpx.TransportError as err:
-        reason = one_line(str(err)) or type(err).__name__
-        raise Transient(
-            ProviderError(f"cannot reach {route.provider} at {route.api_base}: {reason}")
-        ) from err
-
-
-def _read(response: httpx.Response, route: Route) -> Iterator[Piece]:
-    import httpx
-
-    state = _State()
-    try:
-        for line in response.iter_lines():
-            if line.startswith("data:"):
-                yield from state.handle(_event(line[5:].strip(), route), route)
-                if state.stopped:
-                    return
-    except httpx.TransportError as err:
-        cut = StreamCut(f"the reply from {route.provider} was cut off: {one_line(str(err))}")
-        raise Transient(cut) from err
-    raise Transient(StreamCut(f"the reply from {route.provider} ended before it was complete"))
-
-
-def _event(data: str, route: Route) -> dict[str, Any]:
-    event = load_event(data, route)
-    if event.get("type") == "error":
-        error = event.get("error") or {}
-        message = f"{route.provider} failed while answering: {one_line(str(error.get('message')))}"
-        if error.get("type") in ("overloaded_error", "api_error", "rate_limit_error"):
-            raise Transient(ProviderError(message))
-        raise ProviderError(message)
-    return event
-
-
-class _State:
-    """Usage and stop state across one Anthropic stream."""
-
-    def __init__(self) -> None:
+    def __init__(self, route: Route) -> None:
+        self.route = route
         self.input_tokens = 0
         self.output_tokens = 0
+        self.complete = False
         self.stopped = False
 
-    def handle(self, event: dict[str, Any], route: Route) -> Iterator[Piece]:
+    def pieces(self, event: dict[str, Any]) -> Iterator[Piece]:
         kind = event.get("type")
         if kind == "content_block_delta":
             delta = event.get("delta") or {}
@@ -202,5 +185,16 @@ class _State:
         elif kind == "message_delta":
             self.output_tokens = (event.get("usage") or {}).get("output_tokens") or 0
         elif kind == "message_stop":
-            self.stopped = True
+            self.complete = self.stopped = True
             yield UsagePiece(self.input_tokens, self.output_tokens)
+        elif kind == "error":
+            raise _stream_error(event, self.route)
+
+
+def _stream_error(event: dict[str, Any], route: Route) -> Exception:
+    """An in-stream error event as our error (a Transient when the provider is overloaded)."""
+    error = event.get("error") or {}
+    message = f"{route.provider} failed while answering: {one_line(str(error.get('message')))}"
+    if error.get("type") in ("overloaded_error", "api_error", "rate_limit_error"):
+        return Transient(ProviderError(message))
+    return ProviderError(message)

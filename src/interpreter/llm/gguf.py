@@ -12,14 +12,20 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError, NoModelConfigured, ProviderError
+from .providers import Route, known_vision
 from .wire import Piece, TextPiece, UsagePiece, WireMessage
+
+if TYPE_CHECKING:
+    from .local_servers import ModelLimits
+    from .model import RequestSettings
 
 __all__ = [
     "DEFAULT_CONTEXT",
     "INSTALL_HINT",
+    "GgufModel",
     "MissingExtra",
     "context_window",
     "is_gguf",
@@ -125,6 +131,36 @@ def unload() -> None:
 def context_window(model: str, n_ctx: int | None = None) -> int:
     """The context window of the loaded model, in tokens."""
     return int(load(model, n_ctx).n_ctx())
+
+
+class GgufModel:
+    """A Model for a GGUF file run in this process (no tools: code comes back fenced)."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+
+    def stream(
+        self, wire: list[WireMessage], tools: list[dict[str, Any]], settings: RequestSettings
+    ) -> Iterator[Piece]:
+        return stream_gguf(
+            self.route.model,
+            wire,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            n_ctx=settings.context_window,
+        )
+
+    def supports_functions(self) -> bool:
+        return False
+
+    def supports_vision(self) -> bool:
+        return known_vision(self.route.model)
+
+    def limits(self) -> ModelLimits:
+        """The loaded model's context window (loading the file)."""
+        from .local_servers import ModelLimits
+
+        return ModelLimits(context_window(self.route.model))
 
 
 def _merged(wire: list[WireMessage]) -> list[dict[str, Any]]:

@@ -12,12 +12,16 @@ import os
 import re
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError, NoModelConfigured, ProviderError, RateLimited, StreamCut
-from .providers import Route
 from .retry import RetryPolicy, Transient, one_line, parse_retry_after, retrying
 from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage
+
+if TYPE_CHECKING:
+    from .local_servers import ModelLimits
+    from .model import RequestSettings
+    from .providers import Route
 
 INSTALL_HINT = 'pip install "interpreter[litellm]"'
 
@@ -50,10 +54,46 @@ def load_litellm() -> ModuleType:
     return module
 
 
+class LiteLLMModel:
+    """A Model for every provider we have no client of our own for, through LiteLLM."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+
+    def stream(
+        self, wire: list[WireMessage], tools: list[dict[str, Any]], settings: RequestSettings
+    ) -> Iterator[Piece]:
+        return stream_litellm(
+            self.route,
+            wire,
+            tools=tools,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            api_version=settings.api_version,
+            timeout=settings.timeout,
+            policy=settings.retry,
+        )
+
+    def supports_functions(self) -> bool:
+        return capability("supports_function_calling", self.route.model)
+
+    def supports_vision(self) -> bool:
+        return capability("supports_vision", self.route.model)
+
+    def limits(self) -> ModelLimits:
+        from .local_servers import ModelLimits
+
+        return ModelLimits()
+
+
 def capability(function: str, model: str) -> bool:
-    """LiteLLM's answer to ``supports_function_calling`` / ``supports_vision`` for ``model``."""
-    check = getattr(load_litellm(), function)
-    return bool(check(model=model))
+    """LiteLLM's answer to ``supports_function_calling`` / ``supports_vision`` for ``model``
+    (False when LiteLLM is missing or does not know the model)."""
+    try:
+        check = getattr(load_litellm(), function)
+        return bool(check(model=model))
+    except Exception:  # noqa: BLE001 - an unknown model simply has no known capability
+        return False
 
 
 def check_keys(litellm: ModuleType, route: Route) -> None:
@@ -161,7 +201,7 @@ def _translate(litellm: ModuleType, err: Exception, *, streaming: bool) -> Excep
 
 def _message(err: Exception) -> str:
     """The provider's own words: LiteLLM's prefixes dropped, a JSON error body unwrapped."""
-    from .openai_compat import error_message
+    from .http_stream import error_message
 
     text = _NOISE.sub("", one_line(str(err)))
     return (error_message(text) if text.startswith("{") else text) or type(err).__name__

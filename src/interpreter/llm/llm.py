@@ -1,8 +1,9 @@
 """``interpreter.llm``: the model settings (Open Interpreter's names) and the one entry point.
 
 ``Llm.stream`` converts LMC messages to the wire format, fits them to the context window,
-checks the budget, sends them to the provider the model string names (see
-``providers.py``) and yields the reply as events (``events.py``), ending with ``Usage``.
+checks the budget, sends them to the Model for the route the model string names
+(``providers.py`` chooses the route, ``registry.py`` its ``Model``) and yields the reply as
+events (``events.py``), ending with ``Usage``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,9 @@ from ..lmc import Message
 from ..settings import initialise
 from .errors import BudgetExceeded, ModelError, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
-from .providers import (
-    OfflineRefused,
-    Route,
-    check_offline,
-    choose_route,
-    default_supports_functions,
-    default_supports_vision,
-)
+from .model import Model, RequestSettings
+from .providers import OfflineRefused, Route, check_offline, choose_route
+from .registry import open_model
 from .retry import RetryPolicy
 from .wire import (
     CODE_OUTPUT_TEMPLATE,
@@ -93,8 +89,9 @@ class Llm:
     ) -> Iterator[Event]:
         """Send ``messages`` (LMC, no system message) and yield the reply as events."""
         route = self.route()
+        model = self._model(route)
         functions = self._functions(route)
-        wire = self._fitted(self._wire(messages, system_message, route, functions), route)
+        wire = self._fitted(self._wire(messages, system_message, route, functions), model)
         self._check_budget(wire)
         tools: list[dict[str, Any]] = []
         if functions:
@@ -102,8 +99,8 @@ class Llm:
 
             tools = [execute_tool_schema(languages)]
         if self.verbose or self.debug:
-            self._trace_request(route, wire, tools, functions)
-        pieces = self._send(route, wire, tools)
+            self._trace_request(route, model, wire, tools, functions)
+        pieces = model.stream(wire, tools, self._settings())
         yield from self._events(pieces, wire, languages, functions)
 
     def count_tokens(self, messages: list[Message], *, system_message: str) -> int:
@@ -139,15 +136,18 @@ class Llm:
 
     # -- request -----------------------------------------------------------------------
 
+    def _model(self, route: Route) -> Model:
+        return open_model(route, self._client)
+
     def _functions(self, route: Route) -> bool:
         if self.supports_functions is not None:
             return self.supports_functions
-        return default_supports_functions(route)
+        return self._model(route).supports_functions()
 
     def _vision(self, route: Route) -> bool:
         if self.supports_vision is not None:
             return self.supports_vision
-        return default_supports_vision(route)
+        return self._model(route).supports_vision()
 
     def _wire(
         self, messages: list[Message], system_message: str, route: Route, functions: bool
@@ -161,27 +161,20 @@ class Llm:
         )
         return to_openai(messages, system_message, options)
 
-    def _fitted(self, wire: list[WireMessage], route: Route) -> list[WireMessage]:
+    def _fitted(self, wire: list[WireMessage], model: Model) -> list[WireMessage]:
         from .tokens import fit_to_context
 
-        window, max_tokens = self._limits(route)
+        window, max_tokens = self._limits(model)
         return fit_to_context(wire, model=self.model, context_window=window, max_tokens=max_tokens)
 
-    def _limits(self, route: Route) -> tuple[int, int | None]:
-        """Context window and max tokens: the settings, else what a GGUF file or a local
-        server says (asked once per model), else a conservative default."""
+    def _limits(self, model: Model) -> tuple[int, int | None]:
+        """Context window and max tokens: the settings, else what the model says (a GGUF
+        file, a server on this machine or a private network), else a conservative default."""
         if self.context_window:
             return self.context_window, self.max_tokens
-        if route.kind == "gguf":
-            from .gguf import context_window
-
-            return context_window(route.model), self.max_tokens
-        if route.kind == "openai":  # only servers on this machine or a private network
-            from .local_servers import server_limits
-
-            told = server_limits(route.api_base, route.model)
-            if told.context_window:
-                return told.context_window, self.max_tokens or told.max_tokens
+        told = model.limits()
+        if told.context_window:
+            return told.context_window, self.max_tokens or told.max_tokens
         from .tokens import default_context_window
 
         return default_context_window(self.model), self.max_tokens
@@ -211,35 +204,15 @@ class Llm:
             self._clients[trust_env] = client
         return client
 
-    def _send(
-        self, route: Route, wire: list[WireMessage], tools: list[dict[str, Any]]
-    ) -> Iterator[Piece]:
-        policy = RetryPolicy(max_retries=self.max_retries, notify=self._trace_retry())
-        settings: dict[str, Any] = {"tools": tools, "temperature": self.temperature}
-        settings["max_tokens"] = self.max_tokens
-        if route.kind == "anthropic":
-            from .anthropic import messages_body, stream_messages
-
-            body = messages_body(route, wire, **settings)
-            return stream_messages(self._client(route), route, body, policy)
-        if route.kind == "gguf":
-            from .gguf import stream_gguf
-
-            return stream_gguf(
-                route.model,
-                wire,
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-                n_ctx=self.context_window,
-            )
-        if route.kind == "openai":
-            from .openai_compat import chat_body, stream_chat
-
-            body = chat_body(route, wire, **settings)
-            return stream_chat(self._client(route), route, body, policy)
-        from .litellm_route import stream_litellm
-
-        return stream_litellm(route, wire, **settings, timeout=self.request_timeout, policy=policy)
+    def _settings(self) -> RequestSettings:
+        return RequestSettings(
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            context_window=self.context_window,
+            api_version=self.api_version,
+            timeout=self.request_timeout,
+            retry=RetryPolicy(max_retries=self.max_retries, notify=self._trace_retry()),
+        )
 
     # -- reply -------------------------------------------------------------------------
 
@@ -293,13 +266,18 @@ class Llm:
         return lambda note: self._trace(note)
 
     def _trace_request(
-        self, route: Route, wire: list[WireMessage], tools: list[dict[str, Any]], functions: bool
+        self,
+        route: Route,
+        model: Model,
+        wire: list[WireMessage],
+        tools: list[dict[str, Any]],
+        functions: bool,
     ) -> None:
         from .tokens import count_tokens
         from .verbose import detail_lines, request_line, route_line
 
         self._trace(route_line(route, functions=functions, vision=self._vision(route)))
-        window, max_tokens = self._limits(route)
+        window, max_tokens = self._limits(model)
         try:
             tokens: int | None = count_tokens(wire, self.model)
         except ModelError:  # no tokenizer: the summary says so

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible chat-completions client: one streamed request over httpx (SSE).
+"""The OpenAI-compatible chat-completions client: one streamed request (SSE, ``http_stream``).
 
 Serves OpenAI, Ollama, LM Studio, llama.cpp, vLLM, OpenRouter and any ``api_base``.
 """
@@ -6,16 +6,56 @@ Serves OpenAI, Ollama, LM Studio, llama.cpp, vLLM, OpenRouter and any ``api_base
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import ProviderError, StreamCut
-from .providers import Route
-from .retry import RetryPolicy, Transient, one_line, retrying, status_error
+from .errors import ProviderError
+from .http_stream import SseRequest, error_message, stream_sse
+from .providers import Route, known_vision
 from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage
 
 if TYPE_CHECKING:
-    import httpx
+    from .local_servers import ModelLimits
+    from .model import Connect, RequestSettings
+
+# model servers whose models often have no tools (unless the user gave an api_base)
+_TOOLLESS_PREFIXES = ("ollama", "ollama_chat", "lm_studio")
+
+
+class OpenAIChat:
+    """A Model for an OpenAI-compatible ``/chat/completions`` endpoint."""
+
+    def __init__(self, route: Route, connect: Connect) -> None:
+        self.route = route
+        self._connect = connect
+
+    def stream(
+        self, wire: list[WireMessage], tools: list[dict[str, Any]], settings: RequestSettings
+    ) -> Iterator[Piece]:
+        body = chat_body(
+            self.route,
+            wire,
+            tools=tools,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+        )
+        headers = {"authorization": f"Bearer {self.route.api_key}"} if self.route.api_key else {}
+        request = SseRequest(self.route, self.route.api_base + "/chat/completions", body, headers)
+        client = self._connect(self.route)
+        return stream_sse(client, request, lambda: _ChatReply(self.route), settings.retry)
+
+    def supports_functions(self) -> bool:
+        """Tools by default, except for local model servers chosen by prefix."""
+        return self.route.custom_base or self.route.prefix not in _TOOLLESS_PREFIXES
+
+    def supports_vision(self) -> bool:
+        return known_vision(self.route.model)
+
+    def limits(self) -> ModelLimits:
+        """What the server says (only servers on this machine or a private network)."""
+        from .local_servers import server_limits
+
+        return server_limits(self.route.api_base, self.route.model)
 
 
 def chat_body(
@@ -39,109 +79,32 @@ def chat_body(
     return body
 
 
-def stream_chat(
-    client: httpx.Client, route: Route, body: dict[str, Any], policy: RetryPolicy
-) -> Iterator[Piece]:
-    """Stream one reply as pieces; retries (before the first piece) per ``policy``."""
-    return retrying(policy, lambda: _attempt(client, route, body))
+class _ChatReply:
+    """Pieces from chat-completion chunks; complete once a choice has a finish_reason."""
 
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.complete = False
+        self.stopped = False  # the reader stops at ``data: [DONE]``
 
-def _attempt(client: httpx.Client, route: Route, body: dict[str, Any]) -> Iterator[Piece]:
-    import httpx
-
-    headers = {"accept": "text/event-stream"}
-    if route.api_key:
-        headers["authorization"] = f"Bearer {route.api_key}"
-    url = route.api_base + "/chat/completions"
-    try:
-        with client.stream("POST", url, json=body, headers=headers) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise status_error(
-                    response.status_code,
-                    route.provider,
-                    error_message(response.text),
-                    response.headers.get("retry-after"),
+    def pieces(self, chunk: dict[str, Any]) -> Iterator[Piece]:
+        if chunk.get("error"):
+            message = error_message(json.dumps(chunk))
+            raise ProviderError(f"{self.route.provider} failed while answering: {message}")
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            if content:
+                yield TextPiece(content)
+            for call in delta.get("tool_calls") or ():
+                function = call.get("function") or {}
+                yield ToolPiece(
+                    call.get("index") or 0,
+                    function.get("arguments") or "",
+                    call.get("id"),
+                    function.get("name"),
                 )
-            yield from _read(response, route)
-    except httpx.TransportError as err:
-        reason = one_line(str(err)) or type(err).__name__
-        raise Transient(
-            ProviderError(f"cannot reach {route.provider} at {route.api_base}: {reason}")
-        ) from err
-
-
-def error_message(text: str) -> str:
-    """The provider's error message from an error body (JSON or plain text)."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return one_line(text)
-    error = data.get("error", data) if isinstance(data, dict) else data
-    if isinstance(error, dict):
-        error = error.get("message") or error.get("detail") or json.dumps(error)
-    return one_line(str(error))
-
-
-def _read(response: httpx.Response, route: Route) -> Iterator[Piece]:
-    import httpx
-
-    finished = False
-    try:
-        for line in response.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                return
-            chunk = parse_chunk(data, route)
-            done = yield from _pieces(chunk)
-            finished = finished or done
-    except httpx.TransportError as err:
-        cut = StreamCut(f"the reply from {route.provider} was cut off: {one_line(str(err))}")
-        raise Transient(cut) from err
-    if not finished:
-        raise Transient(StreamCut(f"the reply from {route.provider} ended before it was complete"))
-
-
-def load_event(data: str, route: Route) -> dict[str, Any]:
-    """One SSE event's JSON object; a clear ProviderError when it is not one."""
-    try:
-        event = json.loads(data)
-    except ValueError:
-        event = None
-    if not isinstance(event, dict):
-        raise ProviderError(f"{route.provider} sent a malformed stream event: {one_line(data, 80)}")
-    return event
-
-
-def parse_chunk(data: str, route: Route) -> dict[str, Any]:
-    """One chat-completion chunk; an in-stream error is raised as a ProviderError."""
-    chunk = load_event(data, route)
-    if chunk.get("error"):
-        message = error_message(json.dumps(chunk))
-        raise ProviderError(f"{route.provider} failed while answering: {message}")
-    return chunk
-
-
-def _pieces(chunk: dict[str, Any]) -> Generator[Piece, None, bool]:
-    """The pieces in one chunk; returns whether a choice finished."""
-    finished = False
-    for choice in chunk.get("choices") or ():
-        delta = choice.get("delta") or {}
-        content = delta.get("content")
-        if content:
-            yield TextPiece(content)
-        for call in delta.get("tool_calls") or ():
-            function = call.get("function") or {}
-            yield ToolPiece(
-                call.get("index") or 0,
-                function.get("arguments") or "",
-                call.get("id"),
-                function.get("name"),
-            )
-        finished = finished or bool(choice.get("finish_reason"))
-    usage = chunk.get("usage")
-    if usage:
-        yield UsagePiece(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
-    return finished
+            self.complete = self.complete or bool(choice.get("finish_reason"))
+        usage = chunk.get("usage")
+        if usage:
+            yield UsagePiece(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)

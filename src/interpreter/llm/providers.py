@@ -3,7 +3,8 @@
 ``claude-*`` / ``anthropic/*`` -> Anthropic's Messages API; ``gpt-*``, ``o1*``, ``o3*``,
 ``openai/*``, ``ollama/*``, ``lm_studio/*``, ``openrouter/*`` ... or any ``api_base`` ->
 an OpenAI-compatible endpoint; ``*.gguf`` -> the file, run in this process (``gguf.py``);
-every other model string -> LiteLLM.
+every other model string -> LiteLLM. What each route's model can do (tools, images, its
+context window) is its client's business (``model.py``).
 """
 
 from __future__ import annotations
@@ -150,20 +151,13 @@ def _missing_key_message(provider: _Provider) -> str:
     )
 
 
-def default_supports_functions(route: Route) -> bool:
-    """Tool calling by default: OpenAI, Anthropic and any explicit api_base, not local
-    model servers chosen by prefix (many of their models have no tools) nor GGUF files."""
-    if route.kind == "gguf":
-        return False
-    if route.kind == "anthropic":
-        return True
-    if route.kind == "openai":
-        return route.custom_base or route.prefix not in ("ollama", "ollama_chat", "lm_studio")
-    return _litellm_says("supports_function_calling", route.model)
-
-
 _VISION = re.compile(r"^(gpt-4o|gpt-4\.1|gpt-4-turbo|gpt-4-vision|gpt-5|o1(?!-mini)|o3|o4|"
                      r"claude-3|claude-(sonnet|opus|haiku)-4|claude-[4-9])")  # fmt: skip
+
+
+def known_vision(model: str) -> bool:
+    """Whether ``model`` (a name sent on the wire) is known to accept images."""
+    return bool(_VISION.match(model.split("/")[-1]))
 
 
 def check_offline(route: Route) -> None:
@@ -177,19 +171,3 @@ def check_offline(route: Route) -> None:
         f"offline: {route.model} at {where} is not on this machine or a private network; "
         "use --local, --api_base http://localhost:PORT/v1 or a .gguf file, or drop --offline."
     )
-
-
-def default_supports_vision(route: Route) -> bool:
-    """Whether the model is known to accept images."""
-    if route.kind == "litellm":
-        return _litellm_says("supports_vision", route.model)
-    return bool(_VISION.match(route.model.split("/")[-1]))
-
-
-def _litellm_says(function: str, model: str) -> bool:
-    try:
-        from .litellm_route import capability
-
-        return capability(function, model)
-    except Exception:  # noqa: BLE001 - an unknown model simply has no known capability
-        return False

@@ -1,10 +1,13 @@
-"""Targeted edits of YAML profiles: the model choice (``llm.model``, ``llm.api_base``) and
-"always allow" rules (``permissions.allow``).
+"""Edits of YAML profiles that keep the user's comments and layout: the model choice
+(``llm.model``, ``llm.api_base``) and "always allow" rules (``permissions.allow``).
 
-Only the lines a change needs are touched, so every other line and comment stays. The
-result is parsed back and must equal the old content with the change; otherwise (e.g.
-``llm: {...}`` on one line) the file is rewritten from its parsed content, without
-comments. Files are replaced atomically; non-YAML profiles are never changed.
+The profile is loaded with ruamel.yaml in round-trip mode, changed and dumped again, so
+comments, key order, quoting and flow or block style stay; the indentation is the one
+the file uses. A setting that is commented out in its block (``# api_base: ...``) is set
+on that line. The result is parsed back and must equal the old content with the change;
+otherwise the file is rewritten from its parsed content, without comments. Files are
+replaced atomically; non-YAML profiles are never changed. ruamel.yaml is imported on the
+first edit.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 __all__ = [
     "REWRITTEN",
@@ -26,8 +33,8 @@ __all__ = [
 ]
 
 REWRITTEN = "rewritten (its comments were lost)"
-_COMMENT = re.compile(r"\s+#.*$")
-_NEW_BLOCK = "\n# Code that runs without asking (answer `a` at the approval question to add)\n"
+_DOCUMENT_START = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*---[ \t]*\n")
+_NEW_BLOCK = "Code that runs without asking (answer `a` at the approval question to add)"
 
 
 def is_yaml_profile(path: Path) -> bool:
@@ -35,101 +42,249 @@ def is_yaml_profile(path: Path) -> bool:
     return path.suffix.lower() in (".yaml", ".yml")
 
 
-# -- finding blocks ----------------------------------------------------------------------
+# -- round trip --------------------------------------------------------------------------
 
 
-def _lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    return lines
+class _Document:
+    """A profile's text loaded for a round trip: its settings as ruamel.yaml nodes."""
 
+    def __init__(self, text: str) -> None:
+        from ruamel.yaml.comments import CommentedMap
+        from ruamel.yaml.error import YAMLError
 
-def _width(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+        start = _DOCUMENT_START.match(text)  # comments and "---" before the settings
+        self.head = start.group(0) if start else ""
+        self.text = text[len(self.head) :]
+        self.yaml = _round_trip()
+        try:
+            data = self.yaml.load(self.text) if self.text.strip() else None
+        except YAMLError:
+            raise ValueError("is not valid YAML") from None
+        self.empty = data is None  # only comments (or nothing): they are kept as they are
+        if data is not None and not isinstance(data, CommentedMap):
+            raise ValueError("does not hold settings (key: value lines)")
+        self.data: CommentedMap = CommentedMap() if data is None else data
+        self.yaml.indent(**_layout(self.data))
 
+    def dump(self) -> str:
+        import io
 
-def block_extent(lines: list[str], start: int) -> tuple[int, str]:
-    """Where the block under the key on ``lines[start]`` ends (after its last non-blank
-    line) and the indentation of its entries (two spaces deeper when it has none)."""
-    base = _width(lines[start])
-    end = last = start + 1
-    indent = ""
-    while end < len(lines):
-        stripped = lines[end].strip()
-        if stripped:
-            width = _width(lines[end])
-            item = width == base and (stripped.startswith("- ") or stripped == "-")
-            if width <= base and not item:
-                break
-            last = end + 1
-            if not indent and not stripped.startswith("#"):
-                indent = lines[end][:width]
-        end += 1
-    return last, indent or lines[start][:base] + "  "
+        out = io.StringIO()
+        self.yaml.dump(self.data, out)
+        if not self.empty:
+            return self.head + out.getvalue()
+        body = self.text if not self.text or self.text.endswith("\n") else self.text + "\n"
+        return self.head + body + out.getvalue()
 
+    def block(self, key: str) -> CommentedMap:
+        """The mapping under the top-level ``key`` (a new one when missing or empty).
+        Raises ValueError when it holds something else."""
+        from ruamel.yaml.comments import CommentedMap
 
-def _key_line(lines: list[str], key: str, span: tuple[int, int], indent: str) -> int | None:
-    """The line ``<indent>key:`` that opens a block within ``span``; None when missing.
-    Raises ValueError when the key holds its value on its own line (``key: {...}``)."""
-    opens = re.compile(rf"^{re.escape(indent)}{re.escape(key)}\s*:\s*(#.*)?$")
-    inline = re.compile(rf"^{re.escape(indent)}{re.escape(key)}\s*:")
-    for at in range(*span):
-        if opens.match(lines[at].rstrip("\r\n")):
-            return at
-        if inline.match(lines[at]):
+        value = self.data.get(key)
+        if value is None:
+            value = CommentedMap()
+            self.data[key] = value
+        if not isinstance(value, CommentedMap):
             raise ValueError(f"{key} is not a block")
-    return None
+        return value
 
 
-# -- the edits ---------------------------------------------------------------------------
+def _round_trip() -> YAML:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round-trip mode
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long line
+    yaml.brace_single_entry_mapping_in_flow_sequence = True  # [{a: b}] stays, not [a: b]
+    return yaml
 
 
-def _set_key(lines: list[str], start: int, end: int, indent: str, key: str, value: str) -> None:
-    active = re.compile(rf"^{re.escape(indent)}{key}\s*:(.*)$")
-    commented = re.compile(rf"^\s*#\s*{key}\s*:(.*)$")
-    for pattern in (active, commented):
-        for at in range(start + 1, end):
-            match = pattern.match(lines[at].rstrip("\n"))
-            if match:
-                comment = _COMMENT.search(match.group(1))
-                tail = "  " + comment.group(0).strip() if comment else ""
-                lines[at] = f"{indent}{key}: {value}{tail}\n"
-                return
-    lines.insert(start + 1, f"{indent}{key}: {value}\n")
+def _layout(root: CommentedMap) -> dict[str, int]:
+    """The indentation the document uses: of nested mappings, and of block sequences
+    (items, and their dashes, relative to their key); two spaces by default."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    mapping: int | None = None
+    sequence: tuple[int, int] | None = None
+    todo = [root]
+    while todo and (mapping is None or sequence is None):
+        parent = todo.pop(0)
+        for value in parent.values():
+            if not isinstance(value, (CommentedMap, CommentedSeq)) or not value:
+                continue
+            if value.fa.flow_style():
+                continue
+            if isinstance(value, CommentedMap):
+                mapping = value.lc.col - parent.lc.col if mapping is None else mapping
+                todo.append(value)
+            elif isinstance(value, CommentedSeq) and sequence is None:
+                offset = value.lc.col - parent.lc.col
+                sequence = (value.lc.item(0)[1] - parent.lc.col, offset)
+    items, dashes = sequence or (4, 2)
+    return {"mapping": mapping or 2, "sequence": max(items, dashes + 2), "offset": dashes}
+
+
+def _quoted(value: str) -> Any:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    return DoubleQuotedScalarString(value)
+
+
+# -- the model choice --------------------------------------------------------------------
 
 
 def set_llm_keys(text: str, values: Mapping[str, str]) -> str:
-    """``text`` (a YAML profile) with ``llm.<key>: value`` set for each of ``values``,
-    by editing only those lines. Raises ValueError when the layout does not allow it."""
-    lines = _lines(text)
-    start = _key_line(lines, "llm", (0, len(lines)), "")
-    if start is None:
-        lines.append("llm:\n")
-        start = len(lines) - 1
+    """``text`` (a YAML profile) with ``llm.<key>: "value"`` set for each of ``values``: an
+    existing line keeps its comment, a commented-out one is used, a missing one is added
+    at the top of the block. Raises ValueError when ``llm`` holds something else."""
+    doc = _uncommented(_Document(text), "llm", list(values))
+    llm = doc.block("llm")
+    added = 0
     for key, value in values.items():
-        end, indent = block_extent(lines, start)
-        _set_key(lines, start, end, indent, key, json.dumps(value))
-    return "".join(lines)
+        if key in llm:
+            _keep_comment_gap(doc, llm, key, json.dumps(value, ensure_ascii=False))
+            llm[key] = _quoted(value)
+        else:
+            llm.insert(added, key, _quoted(value))
+            added += 1
+    return doc.dump()
+
+
+def _uncommented(doc: _Document, block: str, keys: list[str]) -> _Document:
+    """``doc`` with the commented-out settings ``# key: ...`` of the top-level ``block``
+    made live for those of ``keys`` it does not set, so that they are set where the
+    profile offers them (unchanged when there are none, or the result would not load).
+    Comments are invisible to a YAML parser: this is the one edit made on the text."""
+    from ruamel.yaml.comments import CommentedMap
+
+    value = doc.data.get(block)
+    mapping = value if isinstance(value, CommentedMap) else CommentedMap()
+    missing = [key for key in keys if key not in mapping]
+    if block not in doc.data or not missing:
+        return doc
+    lines = doc.text.splitlines(keepends=True)
+    start = doc.data.lc.key(block)[0]
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t"):
+        end += 1  # the block: the lines indented under its key
+    indent = " " * mapping.lc.col if mapping else "[ \t]+"
+    changed = False
+    for key in missing:
+        pattern = re.compile(rf"({indent})#\s*({re.escape(key)}\s*:.*)", re.DOTALL)
+        for at in range(start + 1, end):
+            match = pattern.fullmatch(lines[at])
+            if match:
+                lines[at] = match.group(1) + match.group(2)
+                changed = True
+                break
+    if not changed:
+        return doc
+    try:
+        return _Document(doc.head + "".join(lines))
+    except ValueError:
+        return doc
+
+
+def _keep_comment_gap(doc: _Document, block: CommentedMap, key: str, new: str) -> None:
+    """Move the end-of-line comment of ``key`` so that it stays clear of a longer value."""
+    slot = block.ca.items.get(key)
+    comment = slot[2] if slot and len(slot) > 2 else None
+    if comment is None or comment.value.startswith("\n"):
+        return
+    line, value_col = block.lc.value(key)
+    source = doc.text.splitlines()[line]
+    old_end = len(source[: comment.column].rstrip())
+    gap = max(1, comment.column - old_end)
+    comment.column = max(comment.column, value_col + len(new) + gap)
+
+
+# -- "always allow" rules -----------------------------------------------------------------
 
 
 def add_allow_rule(text: str, rule: Mapping[str, str]) -> str:
     """``text`` (a YAML profile) with ``rule`` appended to ``permissions: allow:`` (the
-    block is added at the end when missing). Raises ValueError when the layout does not
-    allow a targeted edit."""
-    lines = _lines(text)
-    item = json.dumps(dict(rule), ensure_ascii=False)
-    top = _key_line(lines, "permissions", (0, len(lines)), "")
-    if top is None:
-        return "".join(lines) + f"{_NEW_BLOCK}permissions:\n  allow:\n    - {item}\n"
-    end, indent = block_extent(lines, top)
-    allow = _key_line(lines, "allow", (top + 1, end), indent)
+    block is added at the end when missing). Raises ValueError when those settings hold
+    something else."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    doc = _Document(text)
+    item = _flow_rule(rule)
+    if doc.data.get("permissions") is None:
+        new = "permissions" not in doc.data
+        doc.block("permissions")["allow"] = CommentedSeq([item])
+        if new:
+            doc.data.yaml_set_comment_before_after_key("permissions", before="\n" + _NEW_BLOCK)
+        return doc.dump()
+    permissions = doc.block("permissions")
+    allow = permissions.get("allow")
     if allow is None:
-        lines[end:end] = [f"{indent}allow:\n", f"{indent}  - {item}\n"]
+        permissions["allow"] = CommentedSeq([item])
+    elif isinstance(allow, CommentedSeq):
+        _append(allow, item, permissions.lc.col)
     else:
-        stop, items = block_extent(lines, allow)
-        lines.insert(stop, f"{items}- {item}\n")
-    return "".join(lines)
+        raise ValueError("permissions.allow is not a list")
+    return doc.dump()
+
+
+def _flow_rule(rule: Mapping[str, str]) -> CommentedMap:
+    """``rule`` as a one-line mapping with quoted strings: ``{"language": "shell", ...}``."""
+    from ruamel.yaml.comments import CommentedMap
+
+    item = CommentedMap((_quoted(k), _quoted(v)) for k, v in rule.items())
+    item.fa.set_flow_style()
+    return item
+
+
+def _append(items: CommentedSeq, item: Any, key_col: int) -> None:
+    """Append ``item`` to a block sequence, after the last item and the comment lines
+    that belong to it (indented under the key), before the ones that follow the block."""
+    slot = _last_comment_slot(items)
+    items.append(item)
+    if slot is None or items.fa.flow_style():
+        return
+    holder, index = slot
+    comment = holder[index]
+    eol, _, rest = comment.value.partition("\n")
+    lines = rest.splitlines(keepends=True)
+    keep = len(lines)
+    for at, line in enumerate(lines):
+        if line.strip() and len(line) - len(line.lstrip()) <= key_col:
+            keep = at
+            break
+    while keep > 0 and not lines[keep - 1].strip():
+        keep -= 1
+    if keep == len(lines):
+        return
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    comment.value = eol + "\n" + "".join(lines[:keep])
+    moved = CommentToken("\n" + "".join(lines[keep:]), CommentMark(0))
+    items.ca.items[len(items) - 1] = [moved, None, None, None]
+
+
+def _last_comment_slot(node: Any) -> tuple[list[Any], int] | None:
+    """Where the comment after the last entry of ``node`` is kept (the deepest one): the
+    comment list and the index in it; None when there is no such comment."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, CommentedMap) and node:
+        key: Any = list(node)[-1]
+        index = 2
+    elif isinstance(node, CommentedSeq) and node:
+        key, index = len(node) - 1, 0
+    else:
+        return None
+    value = node[key]
+    if isinstance(value, (CommentedMap, CommentedSeq)) and not value.fa.flow_style():
+        deeper = _last_comment_slot(value)
+        if deeper is not None:
+            return deeper
+    holder = node.ca.items.get(key)
+    if holder and len(holder) > index and holder[index] is not None:
+        return holder, index
+    return None
 
 
 # -- reading and writing -------------------------------------------------------------------

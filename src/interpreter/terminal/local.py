@@ -1,11 +1,12 @@
 """``--local``: find the model servers (and GGUF files) on this machine, let the user pick a
 model, and remember the choice in the profile.
 
-The profile edit is targeted (store/profile_edit.py): only the ``model`` and ``api_base``
-lines under ``llm:`` are set (a commented ``# api_base: ...`` line is uncommented in place,
-a missing key is added under ``llm:``), so every other line and comment stays as it was.
-When the file's layout does not allow that (e.g. ``llm: {...}`` on one line), it is
-rewritten from its parsed content, without comments. The file is replaced atomically.
+The profile edit is a YAML round trip that keeps comments and layout
+(store/profile_edit.py): only ``model`` and ``api_base`` under ``llm:`` are set (a
+commented ``# api_base: ...`` line is used in place, a missing key is added under
+``llm:``), so every other line and comment stays as it was. A file only PyYAML reads
+(e.g. a key given twice) is rewritten from its parsed content, without comments. The file
+is replaced atomically.
 """
 
 from __future__ import annotations

@@ -1,36 +1,30 @@
-"""Python: a Jupyter kernel (ipykernel) started on first use; the state persists."""
+"""Python: a local Jupyter kernel (ipykernel) started on first use; the state persists.
+
+The language itself is ``KernelLanguage`` (``kernel.py``, shared with the
+gateway's kernels); this module is the local transport: a kernel process started by
+jupyter_client, reached over IPC sockets in a private directory.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import queue
-import re
-import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
-from ...lmc import Chunk
-from ..base import Language
 from ..sandbox import SandboxPolicy, wrap
-from .output import OutputCap, active_line, output, strip_ansi
+from .kernel import KernelConnection, KernelLanguage, Message, state_of, status
+
+__all__ = ["Python"]
 
 _POLL_S = 0.2
-_INTERRUPT_GRACE_S = 3.0
 _START_TIMEOUT_S = 60.0
-DIED_NOTICE = "\nThe Python kernel died and was restarted; its state was lost.\n"
-STUCK_NOTICE = (
-    "\nThe Python kernel did not stop when interrupted, so it was restarted; its state was lost.\n"
-)
-_KERNEL_MODULE = "_interpreter_kernel"
 
 
 def _kernel_argv() -> list[str]:
@@ -44,29 +38,10 @@ def _kernel_argv() -> list[str]:
     ]
 
 
-def _boot_code() -> str:
-    """Code that loads kernel_side.py into the kernel as a module (without installing it)."""
-    source = Path(__file__).with_name("kernel_side.py").read_text(encoding="utf-8")
-    return (
-        "def __interpreter_boot():\n"
-        "    import sys, types\n"
-        f"    module = types.ModuleType({_KERNEL_MODULE!r})\n"
-        f"    exec(compile({source!r}, '<interpreter>', 'exec'), module.__dict__)\n"
-        f"    sys.modules[{_KERNEL_MODULE!r}] = module\n"
-        "__interpreter_boot()\n"
-        "del __interpreter_boot\n"
-    )
+class _LocalKernel(KernelConnection):
+    """One kernel process on this machine: its manager and a blocking client."""
 
-
-def _install_expression(token: str, limit: int | None) -> str:
-    # A user expression runs after the cell, outside IPython's per-cell stream patching.
-    return f"__import__('sys').modules[{_KERNEL_MODULE!r}].install({token!r}, {limit!r})"
-
-
-class _Kernel:
-    """One running kernel: its manager, a blocking client and the marker pattern."""
-
-    def __init__(self, limit: int | None, sandbox: SandboxPolicy | None = None) -> None:
+    def __init__(self, sandbox: SandboxPolicy | None = None) -> None:
         from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import KernelManager
 
@@ -93,10 +68,6 @@ class _Kernel:
         self.client.start_channels()
         self.client.wait_for_ready(timeout=_START_TIMEOUT_S)
         self.pid: int = self._process().pid
-        token = secrets.token_hex(6)
-        self.markers = re.compile(f"\x02oi-{token}:(d?)(\\d+)\x03")
-        self.limit = limit
-        self.quiet(_boot_code(), {"install": _install_expression(token, limit)})
 
     def _process(self) -> Any:
         """The kernel's Popen (the local provisioner keeps it)."""
@@ -109,7 +80,7 @@ class _Kernel:
     def execute(
         self, code: str, *, silent: bool = False, expressions: dict[str, str] | None = None
     ) -> str:
-        self.drain_replies()
+        self._drain_replies()
         msg_id: str = self.client.execute(
             code,
             silent=silent,
@@ -120,31 +91,27 @@ class _Kernel:
         )
         return msg_id
 
-    def quiet(self, code: str, expressions: dict[str, str] | None = None) -> None:
-        """Run setup code, waiting for it to finish and showing nothing."""
-        msg_id = self.execute(code, silent=True, expressions=expressions)
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while time.monotonic() < deadline and self.alive():
-            msg = self.next_message(msg_id)
-            if msg is not None and _is_idle(msg):
-                return
-
-    def set_limit(self, limit: int | None) -> None:
-        if limit != self.limit:
-            self.limit = limit
-            self.quiet(f"__import__('sys').modules[{_KERNEL_MODULE!r}].STATE.limit = {limit!r}")
-
-    def next_message(self, msg_id: str) -> dict[str, Any] | None:
-        """The next iopub message for ``msg_id``, or None after a quiet poll interval."""
+    def receive(self, msg_id: str) -> Message | None:
         try:
-            msg: dict[str, Any] = self.client.get_iopub_msg(timeout=_POLL_S)
+            msg: Message = self.client.get_iopub_msg(timeout=_POLL_S)
         except queue.Empty:
-            return None
+            return None if self.alive() else status("dead")
         if msg.get("parent_header", {}).get("msg_id") != msg_id:
             return None
         return msg
 
-    def drain_replies(self) -> None:
+    def quiet(self, code: str, expressions: dict[str, str] | None = None) -> None:
+        msg_id = self.execute(code, silent=True, expressions=expressions)
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            msg = self.receive(msg_id)
+            if state_of(msg) in ("idle", "dead"):
+                return
+
+    def await_output(self) -> None:
+        """Nothing to wait for: a local kernel is replaced, never restarted in place."""
+
+    def _drain_replies(self) -> None:
         while True:
             try:
                 self.client.get_shell_msg(timeout=0)
@@ -158,7 +125,7 @@ class _Kernel:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGINT)
 
-    def shutdown(self) -> None:
+    def close(self) -> None:
         try:
             self.client.stop_channels()
         finally:
@@ -168,38 +135,8 @@ class _Kernel:
                 shutil.rmtree(self.ipc_dir, ignore_errors=True)
 
 
-def _is_idle(msg: dict[str, Any]) -> bool:
-    return bool(msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle")
-
-
-def rich_chunk(data: dict[str, Any]) -> Chunk | None:
-    """The chunk for a display_data/execute_result bundle, best format first."""
-    if "image/png" in data:
-        return {"type": "image", "format": "base64.png", "content": _b64(data["image/png"])}
-    if "image/jpeg" in data:
-        return {"type": "image", "format": "base64.jpeg", "content": _b64(data["image/jpeg"])}
-    if "text/html" in data:
-        return {"type": "code", "format": "html", "content": str(data["text/html"])}
-    if "application/javascript" in data:
-        return {"type": "code", "format": "javascript", "content": data["application/javascript"]}
-    if "text/plain" in data:
-        text = str(data["text/plain"])
-        return output(text if text.endswith("\n") else text + "\n")
-    return None
-
-
-def _traceback_text(frames: list[str]) -> str:
-    """The traceback without colours and without frames of our own kernel-side code."""
-    plain = [strip_ansi(frame) for frame in frames]
-    return "\n".join(f for f in plain if "File <interpreter>:" not in f) + "\n"
-
-
-def _b64(value: Any) -> str:
-    return "".join(str(value).split())
-
-
-class Python(Language):
-    """Python in a Jupyter kernel.
+class Python(KernelLanguage[_LocalKernel]):
+    """Python in a local Jupyter kernel.
 
     Output streams as the kernel publishes it. Active lines come from markers that an
     IPython AST transformer puts before each statement (tracebacks keep the user's line
@@ -209,103 +146,12 @@ class Python(Language):
     name: ClassVar[str] = "Python"
     aliases: ClassVar[tuple[str, ...]] = ("py", "python3")
     file_extension: ClassVar[str] = "py"
-    caps_output: ClassVar[bool] = True
-
-    def __init__(self) -> None:
-        self._kernel: _Kernel | None = None
-        self._lock = threading.Lock()
-        self._interrupted_at: float | None = None
+    instrumented: ClassVar[bool] = True
 
     @property
     def pid(self) -> int | None:
         """The kernel process id, when one runs."""
         return self._kernel.pid if self._kernel is not None else None
 
-    def _ensure(self) -> _Kernel:
-        with self._lock:
-            if self._kernel is not None and not self._kernel.alive():
-                self._kernel.shutdown()
-                self._kernel = None
-            if self._kernel is None:
-                self._kernel = _Kernel(self.max_output_bytes, self.sandbox)
-            self._kernel.set_limit(self.max_output_bytes)
-            return self._kernel
-
-    def run(self, code: str) -> Iterator[Chunk]:
-        kernel = self._ensure()
-        self._interrupted_at = None
-        msg_id = kernel.execute(code)
-        cap = OutputCap(self.max_output_bytes)
-        yield from cap.wrap(self._chunks(kernel, msg_id, cap))
-
-    def _chunks(self, kernel: _Kernel, msg_id: str, cap: OutputCap) -> Iterator[Chunk]:
-        while True:
-            msg = kernel.next_message(msg_id)
-            notice = self._trouble(kernel, quiet=msg is None)
-            if notice is not None:
-                yield output(notice)
-                break
-            if msg is None:
-                continue
-            if _is_idle(msg):
-                break
-            yield from self._message_chunks(kernel, msg, cap)
-        yield active_line(None)
-
-    def _trouble(self, kernel: _Kernel, *, quiet: bool) -> str | None:
-        """A notice (after restarting) if the kernel died or goes on despite an interrupt."""
-        stuck = (
-            self._interrupted_at is not None
-            and time.monotonic() - self._interrupted_at > _INTERRUPT_GRACE_S
-        )
-        if stuck:
-            self._replace(kernel)
-            return STUCK_NOTICE
-        if quiet and not kernel.alive():
-            self._replace(kernel)
-            return DIED_NOTICE
-        return None
-
-    def _replace(self, kernel: _Kernel) -> None:
-        with self._lock:
-            kernel.shutdown()
-            self._kernel = _Kernel(self.max_output_bytes, self.sandbox)
-
-    def _message_chunks(
-        self, kernel: _Kernel, msg: dict[str, Any], cap: OutputCap
-    ) -> Iterator[Chunk]:
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream":
-            yield from self._stream_chunks(kernel, str(content.get("text", "")), cap)
-        elif kind in ("display_data", "execute_result"):
-            chunk = rich_chunk(content.get("data", {}))
-            if chunk is not None:
-                yield chunk
-        elif kind == "error":
-            yield output(_traceback_text(content.get("traceback", [])))
-
-    def _stream_chunks(self, kernel: _Kernel, text: str, cap: OutputCap) -> Iterator[Chunk]:
-        """Output text with the markers taken out (as active lines and dropped counts)."""
-        pos = 0
-        for match in kernel.markers.finditer(text):
-            if match.start() > pos:
-                yield output(text[pos : match.start()])
-            if match.group(1):
-                cap.add_dropped(int(match.group(2)))
-            else:
-                yield active_line(int(match.group(2)))
-            pos = match.end()
-        if pos < len(text):
-            yield output(text[pos:])
-
-    def interrupt(self) -> None:
-        kernel = self._kernel
-        if kernel is not None:
-            self._interrupted_at = time.monotonic()
-            kernel.interrupt()
-
-    def terminate(self) -> None:
-        with self._lock:
-            kernel, self._kernel = self._kernel, None
-        if kernel is not None:
-            kernel.shutdown()
+    def _connect(self) -> _LocalKernel:
+        return _LocalKernel(self.sandbox)
