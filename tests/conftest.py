@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="interpreter-tests-"))
 os.environ["XDG_CONFIG_HOME"] = str(_SESSION_DIR / "config")
+os.environ["XDG_DATA_HOME"] = str(_SESSION_DIR / "data")
 os.environ["IPYTHONDIR"] = str(_SESSION_DIR / "ipython")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "INTERPRETER_API_KEY"):

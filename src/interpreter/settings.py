@@ -217,6 +217,11 @@ SETTINGS: tuple[Setting, ...] = (
     _top("loop_message", TEXT, OWNED, "what the model is told to keep it going (loop)",
          server="write"),
     _top("loop_breakers", TEXT_LIST, OWNED, "phrases that end the loop", server="write"),
+    _top("max_turns", OPT_INT, None,
+         "most model replies in one turn before it stops and asks (null: no limit)",
+         env="INTERPRETER_MAX_TURNS", flag="max_turns",
+         flag_help="most model replies per task before stopping (default: no limit)",
+         server="write"),
     # -- conversations ---------------------------------------------------------------------
     _top("conversation_history", BOOL, True, "save each conversation as JSON",
          env="INTERPRETER_CONVERSATION_HISTORY", server="read"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from ..execution.computer import Computer
 from ..llm.llm import Llm
+from ..llm.usage import UsageLedger
 from ..lmc import ApprovalCallback, ChatInput, Message, Stream, normalize, normalize_all
 from ..settings import initialise
 from .display import default_display
@@ -64,6 +66,7 @@ class OpenInterpreter:
     loop: bool
     loop_message: str
     loop_breakers: list[str]
+    max_turns: int | None
     conversation_history: bool
     highlight_active_line: bool
     multi_line: bool
@@ -95,6 +98,9 @@ class OpenInterpreter:
         self.approval_callback: ApprovalCallback | None = None
         self.profile_path: Path | None = None  # the profile file loaded (where rules are saved)
         self._stop_requested = False
+        #: How the latest turn ended (core/turn.py ``STOP_REASONS``); None before the first.
+        self.stop_reason: str | None = None
+        self._session_id = f"session-{secrets.token_hex(8)}"
         self._thread: threading.Thread | None = None
         self._thread_result: list[Message] = []
         self._thread_error: BaseException | None = None
@@ -115,6 +121,23 @@ class OpenInterpreter:
     @conversation_history_path.setter
     def conversation_history_path(self, value: str | None) -> None:
         self._conversation_history_path = value
+
+    @property
+    def usage(self) -> UsageLedger:
+        """Tokens and cost of the model calls: ``usage.turn`` (the latest ``chat()``),
+        ``usage.turns`` and ``usage.total``."""
+        return self.llm.usage
+
+    def conversation_data_dir(self) -> Path:
+        """The folder of this conversation's data (checkpoints, whole outputs, kernel
+        messages): named after the conversation file, or after this session when nothing
+        is saved. Not created. A new conversation (``reset()``) gets a new folder."""
+        from ..store.paths import conversation_data_dir
+
+        if self.conversation_filename is None and self.conversation_history and self.messages:
+            self._name_conversation()
+        name = self.conversation_filename
+        return conversation_data_dir(Path(name).stem if name else self._session_id)
 
     @property
     def anonymous_telemetry(self) -> bool:
@@ -252,7 +275,11 @@ class OpenInterpreter:
             model_input=lambda: (self._messages_for_model(), self._full_system_message()),
             save=self._save_conversation,
             allow_always=lambda language, code: remember(self, language, code),
+            finished=self._finished,
         )
+
+    def _finished(self, reason: str) -> None:
+        self.stop_reason = reason
 
     # -- background chats ---------------------------------------------------------------
 
@@ -289,6 +316,7 @@ class OpenInterpreter:
         self.computer.terminate()
         self.messages = []
         self.conversation_filename = None
+        self._session_id = f"session-{secrets.token_hex(8)}"
         self.llm.reset_usage()
 
     # -- used by the turn loop ----------------------------------------------------------
@@ -323,16 +351,16 @@ class OpenInterpreter:
     def _save_conversation(self) -> None:
         if not self.conversation_history or not self.messages:
             return
-        from ..store.conversations import conversation_filename, save_conversation
+        from ..store.conversations import save_conversation
 
-        if self.conversation_filename is None:
-            from datetime import datetime
+        name = self.conversation_filename or self._name_conversation()
+        hidden = [s for s in (self.llm.api_key,) if s]
+        save_conversation(self.messages, self.conversation_history_path, name, secrets=hidden)
 
-            self.conversation_filename = conversation_filename(self.messages, datetime.now())
-        secrets = [s for s in (self.llm.api_key,) if s]
-        save_conversation(
-            self.messages,
-            self.conversation_history_path,
-            self.conversation_filename,
-            secrets=secrets,
-        )
+    def _name_conversation(self) -> str:
+        from datetime import datetime
+
+        from ..store.conversations import conversation_filename
+
+        self.conversation_filename = conversation_filename(self.messages, datetime.now())
+        return self.conversation_filename

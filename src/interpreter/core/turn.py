@@ -27,14 +27,19 @@ from ..lmc import (
 from .framing import Framer
 from .output import TailBuffer
 from .permissions import allowed, rules_of
-from .prompts import DECLINED, EMPTY_CODE
+from .prompts import DECLINED, EMPTY_CODE, TURN_LIMIT
 from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
 
 if TYPE_CHECKING:
     from ..execution.computer import Computer
     from ..llm.llm import Llm
 
-__all__ = ["Turn", "TurnContext", "TurnSettings"]
+__all__ = ["STOP_REASONS", "Turn", "TurnContext", "TurnSettings"]
+
+#: How a turn ends: ``done`` (the model finished), ``declined`` (code was not approved, or
+#: safe_mode refused it), ``interrupted`` (``stop()``), ``max_turns`` (the model was asked
+#: ``max_turns`` times), ``budget`` (``max_budget`` reached), ``error`` (any other failure).
+STOP_REASONS = ("done", "declined", "interrupted", "max_turns", "budget", "error")
 
 _T = TypeVar("_T")
 #: A step of the turn: yields chunks, is sent decisions, returns a ``_T``.
@@ -69,6 +74,8 @@ class TurnSettings(Protocol):
     def loop_message(self) -> str: ...
     @property
     def loop_breakers(self) -> Sequence[str]: ...
+    @property
+    def max_turns(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class TurnContext:
     ``stop_requested()``: ``stop()`` was called. ``model_input()``: the messages and the
     system message the model is sent. ``save()``: store the conversation.
     ``allow_always(language, code)``: remember the "always allow" rule for this session.
+    ``finished(reason)``: how the turn ended, one of :data:`STOP_REASONS`.
     """
 
     settings: TurnSettings
@@ -85,6 +93,7 @@ class TurnContext:
     model_input: Callable[[], tuple[list[Message], str]]
     save: Callable[[], None]
     allow_always: Callable[[str, str], object]
+    finished: Callable[[str], None] = lambda reason: None
 
 
 @dataclass
@@ -125,21 +134,40 @@ class Turn:
         self.framer = Framer()
 
     def run(self) -> Stream:
-        stopped = self.context.stop_requested
+        self.settings.llm.usage.start_turn()
+        reason = "error"
         try:
-            while not stopped():
-                blocks = yield from self._model_reply()
-                if stopped():
-                    break
-                if not blocks:
-                    if not self._loop_again():
-                        break
-                    continue
-                if not (yield from self._run_blocks(blocks)):
-                    break
+            reason = yield from self._loop()
+        except BaseException as err:
+            from ..llm.errors import BudgetExceeded
+
+            reason = "budget" if isinstance(err, BudgetExceeded) else "error"
+            raise
         finally:
             self.context.save()
+            self.context.finished(reason)
         yield from _emit(self.framer.close())
+
+    def _loop(self) -> _Step[str]:
+        """Model replies and code runs until the task ends; returns the stop reason."""
+        stopped = self.context.stop_requested
+        replies = 0
+        while not stopped():
+            limit = self.settings.max_turns
+            if limit is not None and replies >= limit:
+                yield from self._notice(TURN_LIMIT.format(limit=limit))
+                return "max_turns"
+            blocks = yield from self._model_reply()
+            replies += 1
+            if stopped():
+                break
+            if not blocks:
+                if not self._loop_again():
+                    return "done"
+                continue
+            if not (yield from self._run_blocks(blocks)):
+                return "interrupted" if stopped() else "declined"
+        return "interrupted"
 
     # -- the model's reply -------------------------------------------------------------
 
@@ -336,6 +364,12 @@ class Turn:
         self.settings.messages.append(_console_output(text))
         yield from _emit(self.framer.push(chunk))
         self.context.save()
+
+    def _notice(self, text: str) -> Stream:
+        """Tells the user (not the model) something about the turn; nothing is stored."""
+        chunk: Chunk = {"role": "computer", "type": "console", "format": "output"}
+        chunk["content"], chunk["recipient"] = text, "user"
+        yield from _emit(self.framer.push(chunk))
 
     # -- loop mode ---------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from .model import Model, RequestSettings
 from .providers import OfflineRefused, Route, check_offline, choose_route
 from .registry import open_model
 from .retry import RetryPolicy
+from .usage import UsageLedger
 from .wire import (
     CODE_OUTPUT_TEMPLATE,
     EMPTY_CODE_OUTPUT_TEMPLATE,
@@ -77,9 +78,8 @@ class Llm:
                 "empty_code_output_template": EMPTY_CODE_OUTPUT_TEMPLATE,
             },
         )
-        self.total_cost: float = 0.0
-        self.total_prompt_tokens: int = 0
-        self.total_completion_tokens: int = 0
+        #: Tokens and cost of every request, per turn and in all (``interpreter.usage``).
+        self.usage = UsageLedger()
         self._clients: dict[bool, httpx.Client] = {}
 
     # -- public ------------------------------------------------------------------------
@@ -122,11 +122,22 @@ class Llm:
             check_offline(route)
         return route
 
+    @property
+    def total_cost(self) -> float:
+        """USD spent on requests in this session (unpriced requests count 0)."""
+        return self.usage.total.cost
+
+    @property
+    def total_prompt_tokens(self) -> int:
+        return self.usage.total.prompt_tokens
+
+    @property
+    def total_completion_tokens(self) -> int:
+        return self.usage.total.completion_tokens
+
     def reset_usage(self) -> None:
         """Forget the tokens and cost spent so far."""
-        self.total_cost = 0.0
-        self.total_prompt_tokens = 0
-        self.total_completion_tokens = 0
+        self.usage.reset()
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -242,9 +253,7 @@ class Llm:
             prompt = count_tokens(wire, self.model)
             completion = count_tokens([{"role": "assistant", "content": reply.text()}], self.model)
         cost = cost_of(self.model, prompt, completion)
-        self.total_prompt_tokens += prompt
-        self.total_completion_tokens += completion
-        self.total_cost += cost or 0.0
+        self.usage.record(prompt, completion, cost=cost)
         if self.verbose or self.debug:
             from .verbose import reply_line
 

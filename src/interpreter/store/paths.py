@@ -16,6 +16,22 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
+def data_dir() -> Path:
+    """The data dir (Linux: ``$XDG_DATA_HOME/open-interpreter``): what a conversation keeps
+    beside its file (checkpoints, whole program outputs, kernel messages); not created."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def conversation_data_dir(conversation_id: str) -> Path:
+    """The folder of one conversation's data (``conversation_id``: its file name without
+    ``.json``, or a session id when nothing is saved); not created."""
+    if not conversation_id or "/" in conversation_id or conversation_id in (".", ".."):
+        raise ValueError(f"not a conversation id: {conversation_id!r}")
+    return data_dir() / "conversations" / conversation_id
+
+
 def conversations_dir() -> Path:
     """The folder of saved conversations; not created."""
     return config_dir() / "conversations"

@@ -66,8 +66,8 @@ HELP_ORDER = (
     "profile", "custom_instructions", "system_message", "auto_run", "no_highlight_active_line",
     "verbose", "model", "temperature", "llm_supports_vision", "llm_supports_functions",
     "context_window", "max_tokens", "max_budget", "api_base", "api_key", "api_version",
-    "max_output", "loop", "disable_telemetry", "offline", "speak_messages", "safe_mode",
-    "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
+    "max_output", "loop", "max_turns", "disable_telemetry", "offline", "speak_messages",
+    "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
     "conversations", "server", "version", "plain", "stdin", "json", "sandbox",
     "allow_network", "kernel_gateway",
 )  # fmt: skip
