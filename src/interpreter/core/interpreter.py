@@ -6,12 +6,15 @@ import os
 import threading
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..execution.computer import Computer
 from ..llm.llm import Llm
 from .lmc import Chunk, Message, normalize, normalize_all
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
+
+if TYPE_CHECKING:
+    from ..store.conversation_writer import Saved
 
 ApprovalCallback = Callable[[str, str], "bool | str"]
 
@@ -210,19 +213,22 @@ class OpenInterpreter:
                     break
         return out
 
+    #: This instance's last save (store/conversation_writer.py): another session's write
+    #: to the same file is noticed, never overwritten.
+    _last_save: Saved | None = None
+
     def _save_conversation(self) -> None:
         if not self.conversation_history or not self.messages:
             return
-        from ..store.conversations import conversation_filename, save_conversation
+        from ..store.conversation_writer import save_session
+        from ..store.redaction import secrets_to_redact
 
-        if self.conversation_filename is None:
-            from datetime import datetime
-
-            self.conversation_filename = conversation_filename(self.messages, datetime.now())
-        secrets = [s for s in (self.llm.api_key,) if s]
-        save_conversation(
+        secrets = (self.llm.api_key, self.computer.kernel_gateway_token)
+        self._last_save = save_session(
             self.messages,
             self.conversation_history_path,
             self.conversation_filename,
-            secrets=secrets,
+            self._last_save,
+            secrets=secrets_to_redact(secrets),
         )
+        self.conversation_filename = self._last_save.filename
