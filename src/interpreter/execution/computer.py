@@ -56,8 +56,9 @@ class Computer:
     one). Each language starts on first use and keeps its state between runs; ``bash``
     and ``shell`` (or ``py`` and ``python``) name the same runtime. ``timeout`` (seconds,
     or None) interrupts a run that takes longer, keeping the state. Console output over
-    ``max_output_bytes`` per run is dropped as it streams (the program keeps running)
-    and one notice line says how much was dropped. Closing a stream before its end
+    ``max_output_bytes`` per run keeps its head (the first half, streamed) and its tail
+    (the last half, sent at the end after one line saying how many bytes were left out);
+    the program keeps running and memory stays bounded. Closing a stream before its end
     interrupts the code. A missing runtime (node, R, ...) says so in one line. Every
     process a language started ends with ``terminate()``, at exit, and (on Linux, for
     the process-based languages) when this process is killed.
