@@ -79,6 +79,7 @@ class Computer:
         self._instances: dict[type[Language], Language] = {}
         self._sandbox: SandboxPolicy | None = None
         self._allow_network = False
+        self._allow_home = False
         self._running: set[Language] = set()
         self._lock = threading.Lock()
         lifetime.terminate_at_exit(self)
@@ -122,12 +123,13 @@ class Computer:
     @property
     def sandbox(self) -> bool:
         """Run code in the OS sandbox (execution/sandbox.py); setting it to True raises
-        SandboxUnavailable when this system has no sandbox. Changing it restarts languages."""
+        SandboxUnavailable when this system has no sandbox (or SandboxRefused when it
+        cannot enforce it from here). Changing it restarts languages."""
         return self._sandbox is not None
 
     @sandbox.setter
     def sandbox(self, value: bool) -> None:
-        self._set_sandbox(bool(value), self._allow_network)
+        self._set_sandbox(bool(value), self._allow_network, self._allow_home)
 
     @property
     def allow_network(self) -> bool:
@@ -136,13 +138,24 @@ class Computer:
 
     @allow_network.setter
     def allow_network(self, value: bool) -> None:
-        self._set_sandbox(self.sandbox, bool(value))
+        self._set_sandbox(self.sandbox, bool(value), self._allow_home)
 
-    def _set_sandbox(self, enabled: bool, allow_network: bool) -> None:
+    @property
+    def sandbox_allow_home(self) -> bool:
+        """Whether the sandbox may run from a working folder that holds the home folder
+        (its start-up files and settings stay read-only; set this before ``sandbox``)."""
+        return self._allow_home
+
+    @sandbox_allow_home.setter
+    def sandbox_allow_home(self, value: bool) -> None:
+        self._set_sandbox(self.sandbox, self._allow_network, bool(value))
+
+    def _set_sandbox(self, enabled: bool, allow_network: bool, allow_home: bool) -> None:
         from .sandbox import policy_for
 
-        policy = policy_for(enabled, allow_network)
+        policy = policy_for(enabled, allow_network, allow_home)
         self._allow_network = allow_network
+        self._allow_home = allow_home
         if policy != self._sandbox:
             self._sandbox = policy
             self.terminate()

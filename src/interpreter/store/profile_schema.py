@@ -77,6 +77,7 @@ COMPUTER: dict[str, Field] = {
     "max_output": INT,
     "sandbox": BOOL,
     "allow_network": BOOL,
+    "sandbox_allow_home": BOOL,
     "kernel_gateway": OPT_TEXT,
     "kernel_gateway_token": OPT_TEXT,
 }

@@ -79,6 +79,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
     Flag("sandbox", None, "run code in an OS sandbox (files read-only but the working folder)"),
     Flag("allow_network", None, "let sandboxed code use the network"),
+    Flag(
+        "sandbox_allow_home",
+        None,
+        "let --sandbox run from your home folder (start-up files, keys and profiles stay "
+        "read-only; new files only inside its folders)",
+    ),
     Flag("kernel_gateway", None, "run Python in a Jupyter Kernel Gateway at this URL", str),
 )
 

@@ -52,7 +52,8 @@ def flags_profile(args: argparse.Namespace) -> dict[str, Any]:
         llm["model"] = FAST_MODEL
     if llm:
         out["llm"] = llm
-    computer = {name: True for name in ("sandbox", "allow_network") if getattr(args, name, None)}
+    flags = ("sandbox_allow_home", "allow_network", "sandbox")
+    computer = {name: True for name in flags if getattr(args, name, None)}
     if computer:
         out["computer"] = computer
     return out
@@ -73,6 +74,14 @@ def _apply_display_flags(interp: OpenInterpreter, args: argparse.Namespace) -> N
     if args.fast:
         extra = str(interp.custom_instructions or "").strip()
         interp.custom_instructions = (extra + "\n\n" + FAST_INSTRUCTIONS).strip()
+
+
+def _sandbox_last(profile: dict[str, Any]) -> dict[str, Any]:
+    """``computer.sandbox`` applied after the settings it depends on (whatever their order)."""
+    computer = profile.get("computer")
+    if isinstance(computer, dict) and "sandbox" in computer:
+        computer["sandbox"] = computer.pop("sandbox")
+    return profile
 
 
 def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
@@ -97,7 +106,7 @@ def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
     from ..execution.sandbox import SandboxUnavailable
     from ..store.profiles import ProfileError
 
-    merged = merge_profiles(profile, env_overrides(os.environ), flags_profile(args))
+    merged = _sandbox_last(merge_profiles(profile, env_overrides(os.environ), flags_profile(args)))
     try:
         apply_profile(interp, merged)
     except SandboxUnavailable as err:  # one line, exit code 2, never an unsandboxed run

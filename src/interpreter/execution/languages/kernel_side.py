@@ -9,17 +9,26 @@ The cap keeps each cell's head and tail, ``limit`` bytes in all (as the host's O
 does): the first half is written as it comes, the last half is held here and written
 after the ``d`` marker when the cell ends, or before a traceback or the value of the last
 expression, so those keep their place after the output that came before them.
+
+In the OS sandbox without network, the kernel started under a seccomp filter that let it
+open its unix sockets; ``install`` adds the full filter (sandbox_seccomp.py, left in
+``INTERPRETER_SANDBOX_SECCOMP``) to every thread before any user code runs, or ends the
+kernel if it cannot.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import ctypes
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 MARKER_NAME = "__interpreter_active_line__"
+SECCOMP_ENV = "INTERPRETER_SANDBOX_SECCOMP"
+_SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC = 1, 1
 FLUSH_INTERVAL_S = 0.02  # ipykernel's default (0.2 s) makes output feel late
 STATE: _State | None = None
 
@@ -189,6 +198,7 @@ def install(token: str, limit: int | None) -> _State:
     global STATE
     from IPython import get_ipython
 
+    _lock_sockets()
     shell: Any = get_ipython()
     out = sys.stdout
     state = _State(token, limit, type(out).write.__get__(out))
@@ -218,3 +228,26 @@ def _report_before_tracebacks(shell: Any, state: _State) -> None:
     shell._showtraceback = showtraceback
     hook = shell.displayhook
     hook.__class__ = _reporting_class(type(hook), state)
+
+
+class _FilterProgram(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def _lock_sockets() -> None:
+    """Add the sandbox's full seccomp filter to all threads (when the launcher left one)."""
+    value = os.environ.pop(SECCOMP_ENV, None)
+    if value is None:
+        return
+    try:
+        number, _, program_hex = value.partition(":")
+        program = bytes.fromhex(program_hex)
+        buffer = ctypes.create_string_buffer(program, len(program))
+        fprog = _FilterProgram(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+        libc = ctypes.CDLL(None, use_errno=True)
+        flags = _SECCOMP_FILTER_FLAG_TSYNC
+        if libc.syscall(int(number), _SECCOMP_SET_MODE_FILTER, flags, ctypes.byref(fprog)) != 0:
+            raise OSError(ctypes.get_errno(), "seccomp")
+    except (OSError, ValueError) as err:
+        os.write(2, f"sandbox: cannot lock the kernel's sockets: {err}\n".encode())
+        os._exit(70)
