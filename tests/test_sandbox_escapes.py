@@ -283,3 +283,12 @@ def test_other_languages_run_inside_too(
         )
     finally:
         outside.unlink(missing_ok=True)
+
+
+def test_an_architecture_without_a_filter_is_refused_not_left_open() -> None:
+    from interpreter.execution.sandbox_seccomp import UnsupportedArchitecture, no_network_program
+
+    with pytest.raises(UnsupportedArchitecture, match="riscv64"):
+        no_network_program(inet=True, machine="riscv64")
+    for machine in ("x86_64", "aarch64"):  # whole struct sock_filter instructions
+        assert len(no_network_program(inet=False, machine=machine)) % 8 == 0
