@@ -143,6 +143,17 @@ def test_home_as_working_folder_is_refused_without_the_flag(home: Path) -> None:
         os.chdir(old)
 
 
+def test_a_working_folder_inside_a_protected_one_is_refused(home: Path) -> None:
+    old = os.getcwd()
+    try:
+        for folder in (home / ".ssh", home / ".config" / "open-interpreter" / "profiles"):
+            os.chdir(folder)
+            with pytest.raises(SandboxRefused, match="must not write"):
+                Computer().sandbox = True
+    finally:
+        os.chdir(old)
+
+
 def test_cli_refuses_home_in_one_line_and_the_flag_allows_it(
     home: Path, server: FakeModelServer
 ) -> None:

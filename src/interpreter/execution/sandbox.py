@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sandbox_paths import Mount, Protected, mount_plan, protected_paths, within
+from .sandbox_paths import HOME_FILES, Mount, Protected, mount_plan, protected_paths, within
 
 __all__ = [
     "SandboxPolicy",
@@ -254,13 +254,17 @@ def policy_for(
         return None
     require()
     workdir = os.getcwd()
-    _check_home(workdir, allow_home)
+    _check_workdir(workdir, allow_home)
     policy = SandboxPolicy(workdir=workdir, allow_network=allow_network, allow_home=allow_home)
     _probe(policy)
     return policy
 
 
-def _check_home(workdir: str, allow_home: bool) -> None:
+def _check_workdir(workdir: str, allow_home: bool) -> None:
+    """Refuse a working folder that holds the home folder (unless allowed) or that lies
+    inside what must stay read-only (it would be writable as the working folder)."""
+    from ..store.paths import config_dir
+
     home = os.path.realpath(os.path.expanduser("~"))
     here = os.path.realpath(workdir)
     if not allow_home and within(home, here):
@@ -268,6 +272,16 @@ def _check_home(workdir: str, allow_home: bool) -> None:
             f"Sandbox refused: the working folder {here} holds your home folder, which "
             "sandboxed code could then write; start in a project folder, or pass "
             "--sandbox_allow_home (computer.sandbox_allow_home = True)."
+        )
+    kept = [os.path.join(home, name) for name in HOME_FILES]
+    kept.append(os.path.realpath(config_dir()))
+    inside = next((p for p in kept if within(here, p)), None)
+    if inside is None and "/.git/hooks" in here + "/":
+        inside = here[: (here + "/").index("/.git/hooks") + len("/.git/hooks")]
+    if inside is not None:
+        raise SandboxRefused(
+            f"Sandbox refused: the working folder {here} is inside {inside}, which sandboxed "
+            "code must not write; start in a project folder."
         )
 
 
