@@ -233,6 +233,7 @@ def _macos_profile(policy: SandboxPolicy, writable: list[str], protected: list[P
     subpaths = " ".join(f"(subpath {json.dumps(os.path.realpath(p))})" for p in places)
     lines = ["(version 1)", "(allow default)", "(deny file-write*)"]
     lines.append(f"(allow file-write* {subpaths})")
+    lines.append('(deny file-read* file-write* file-ioctl (regex #"^/dev/(tty|pty|ptmx|console)"))')
     if protected:
         kept = " ".join(f"(subpath {json.dumps(p.path)})" for p in protected)
         lines.append(f"(deny file-write* {kept})")
