@@ -14,7 +14,7 @@ import pytest
 from interpreter.execution.base import Language
 from interpreter.execution.computer import Computer, UnknownLanguage
 from interpreter.execution.languages import Python, Shell
-from interpreter.execution.languages.output import OutputCap, output, strip_ansi
+from interpreter.execution.languages.output import OutputCap, omitted_line, output, strip_ansi
 from interpreter.lmc import Chunk
 
 
@@ -137,20 +137,20 @@ def test_timeout_interrupts_and_says_so(computer: Computer) -> None:
 def test_custom_language_output_is_capped(computer: Computer) -> None:
     computer.max_output_bytes = 10
     text = computer.run("echo", "0123456\n789abcdef\nxyz")[0]["content"]
-    assert text.startswith("0123456789")
-    assert "... output truncated (9 more bytes)" in text
+    assert text == "01234\n... 9 bytes omitted ...\nefxyz"  # head, omitted line, tail
 
 
-def test_output_cap_counts_utf8_bytes() -> None:
-    cap = OutputCap(5)
+def test_output_cap_counts_utf8_bytes_and_keeps_head_and_tail() -> None:
+    cap = OutputCap(10)  # 5 bytes of head, 5 of tail
     kept = [cap.feed(output("héllo wörld")), cap.feed(output("!")), cap.feed(output(""))]
-    assert kept[0] == output("héll")
-    assert kept[1] is None
-    assert cap.dropped == len("héllo wörld!".encode()) - 5
-    notice = cap.notice()
-    assert notice is not None and f"({cap.dropped} more bytes)" in notice["content"]
+    assert kept[0] == output("héll")  # 5 bytes
+    assert kept[1] is None and kept[2] is None
     image = {"type": "image", "format": "base64.png", "content": "x" * 100}
     assert cap.feed(image) is image
+    end = list(cap.finish())
+    # the tail is the last 5 bytes cut to whole characters: "rld!" (the "ö" did not fit)
+    assert end == [output(omitted_line(5)), output("rld!")]
+    assert len("héllo wörld!".encode()) == 5 + 5 + len(b"rld!")
 
 
 def test_strip_ansi() -> None:

@@ -50,3 +50,39 @@ def test_crlf_becomes_lf_and_lone_cr_is_visible() -> None:
 def test_output_turns_lone_cr_into_new_lines() -> None:
     assert escape_output("10%\r50%\r100%\r\n") == "10%\n50%\n100%\n"
     assert escape_output("\x1b[31mred\x1b[0m") == "\\x1b[31mred\\x1b[0m"
+
+
+INVISIBLE = {
+    "zero width space": "\u200b",
+    "zero width non-joiner": "\u200c",
+    "zero width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "invisible plus": "\u2064",
+    "byte order mark": "\ufeff",
+    "tag a": "\U000e0061",
+    "cancel tag": "\U000e007f",
+    "soft hyphen": "\u00ad",
+    "variation selector 17": "\U000e0100",
+    "lre": "\u202a",
+    "pdi": "\u2069",
+}
+
+
+@pytest.mark.parametrize("char", INVISIBLE.values(), ids=list(INVISIBLE))
+def test_invisible_characters_are_escaped(char: str) -> None:
+    shown = escape_controls("a" + char + "b")
+    assert has_controls("a" + char + "b")
+    assert char not in shown and not has_controls(shown)
+    assert shown.startswith("a\\") and shown.endswith("b")
+
+
+def test_a_payload_hidden_in_tag_characters_is_readable() -> None:
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "rm -rf ~")
+    shown = escape_controls(f"x = '{hidden}'")
+    assert shown == "x = '" + "".join(f"\\U000e{ord(c):04x}" for c in "rm -rf ~") + "'"
+    assert escape_controls("\u200b") == "\\u200b"
+
+
+def test_visible_emoji_and_scripts_pass_through() -> None:
+    text = "❤ ok ünïcödé 中文 العربية"
+    assert escape_controls(text) == text

@@ -256,3 +256,27 @@ def test_serve_prints_a_generated_token_that_works(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_websocket_that_never_authenticates_is_closed(start: Start, model: FakeModelServer) -> None:
+    server = start(auth_timeout=1.0)
+    with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:
+        # says nothing: the server must give up on it (wait for the close, no sleep)
+        assert json.loads(ws.recv(timeout=30)) == {"auth": False}
+        error = json.loads(ws.recv(timeout=30))
+        assert error["type"] == "error" and "timed out" in error["content"]
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=30)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    with LmcClient(f"ws://127.0.0.1:{server.port}/", TOKEN, timeout=5) as client:
+        assert client.authenticated is True  # a prompt client is still served
+    assert model.requests == []
+
+
+def test_auth_timeout_comes_from_the_environment() -> None:
+    interp = OpenInterpreter(load_profile=False)
+    assert settings_for(interp, env={}).auth_timeout == 10.0
+    assert settings_for(interp, env={"INTERPRETER_AUTH_TIMEOUT": "2.5"}).auth_timeout == 2.5
+    for bad in ("soon", "0", "-1"):
+        with pytest.raises(ConfigError, match="INTERPRETER_AUTH_TIMEOUT"):
+            settings_for(interp, env={"INTERPRETER_AUTH_TIMEOUT": bad})

@@ -296,6 +296,11 @@ SETTINGS: tuple[Setting, ...] = (
               flag_help="run code in an OS sandbox (files read-only but the working folder)"),
     _computer("allow_network", BOOL, False, "let sandboxed code use the network",
               flag="allow_network", flag_help="let sandboxed code use the network"),
+    _computer("sandbox_allow_home", BOOL, False,
+              "let the sandbox run from a working folder that is (or holds) the home folder",
+              flag="sandbox_allow_home",
+              flag_help="let --sandbox run from your home folder (start-up files, keys and "
+              "profiles stay read-only; new files only inside its folders)"),
     _computer("kernel_gateway", OPT_TEXT, None, "run Python in a Jupyter Kernel Gateway",
               flag="kernel_gateway",
               flag_help="run Python in a Jupyter Kernel Gateway at this URL"),

@@ -17,6 +17,7 @@ from .display import default_display
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
 
 if TYPE_CHECKING:
+    from ..store.conversation_writer import Saved
     from .turn import TurnContext
 
 T = TypeVar("T")
@@ -135,7 +136,7 @@ class OpenInterpreter:
         from ..store.paths import conversation_data_dir
 
         if self.conversation_filename is None and self.conversation_history and self.messages:
-            self._name_conversation()
+            self._save_conversation()  # names the file
         name = self.conversation_filename
         return conversation_data_dir(Path(name).stem if name else self._session_id)
 
@@ -348,19 +349,22 @@ class OpenInterpreter:
                     break
         return out
 
+    #: This instance's last save (store/conversation_writer.py): another session's write
+    #: to the same file is noticed, never overwritten.
+    _last_save: Saved | None = None
+
     def _save_conversation(self) -> None:
         if not self.conversation_history or not self.messages:
             return
-        from ..store.conversations import save_conversation
+        from ..store.conversation_writer import save_session
+        from ..store.redaction import secrets_to_redact
 
-        name = self.conversation_filename or self._name_conversation()
-        hidden = [s for s in (self.llm.api_key,) if s]
-        save_conversation(self.messages, self.conversation_history_path, name, secrets=hidden)
-
-    def _name_conversation(self) -> str:
-        from datetime import datetime
-
-        from ..store.conversations import conversation_filename
-
-        self.conversation_filename = conversation_filename(self.messages, datetime.now())
-        return self.conversation_filename
+        configured = (self.llm.api_key, self.computer.kernel_gateway_token)
+        self._last_save = save_session(
+            self.messages,
+            self.conversation_history_path,
+            self.conversation_filename,
+            self._last_save,
+            secrets=secrets_to_redact(configured),
+        )
+        self.conversation_filename = self._last_save.filename

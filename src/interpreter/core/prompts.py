@@ -26,7 +26,9 @@ LOOP_BREAKERS = [
 
 DECLINED = "The user declined to run this code."
 EMPTY_CODE = "No code was given. Write the code to run in the `code` argument."
-TRUNCATED = "Output truncated: showing the last {n} characters.\n\n"
+TRUNCATED = (
+    "Output truncated: showing the first {head} and the last {tail} of {total} characters.\n\n"
+)
 TURN_LIMIT = (
     "Stopped: the model was asked {limit} times in this turn (max_turns). Send a message to go on."
 )

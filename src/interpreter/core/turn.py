@@ -25,7 +25,7 @@ from ..lmc import (
     TextMessage,
 )
 from .framing import Framer
-from .output import TailBuffer
+from .output import HeadTailBuffer
 from .permissions import allowed, rules_of
 from .prompts import DECLINED, EMPTY_CODE, TURN_LIMIT
 from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
@@ -339,7 +339,7 @@ class Turn:
     def _execute(self, language: str, code: str) -> Stream:
         """Runs exactly the string that was approved (``_approve``'s result), nothing else."""
         interp = self.settings
-        output = TailBuffer(interp.max_output)
+        output = HeadTailBuffer(interp.max_output)
         rich: list[Message] = []
         for chunk in interp.computer.stream(language, code):
             kind, fmt = chunk.get("type"), chunk.get("format")

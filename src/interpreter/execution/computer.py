@@ -73,8 +73,9 @@ class Computer:
     one). Each language starts on first use and keeps its state between runs; ``bash``
     and ``shell`` (or ``py`` and ``python``) name the same runtime. ``timeout`` (seconds,
     or None) interrupts a run that takes longer, keeping the state. Console output over
-    ``max_output_bytes`` per run is dropped as it streams (the program keeps running)
-    and one notice line says how much was dropped. Closing a stream before its end
+    ``max_output_bytes`` per run keeps its head (the first half, streamed) and its tail
+    (the last half, sent at the end after one line saying how many bytes were left out);
+    the program keeps running and memory stays bounded. Closing a stream before its end
     interrupts the code. A missing runtime (node, R, ...) says so in one line. Every
     process a language started ends with ``terminate()``, at exit, and (on Linux, for
     the process-based languages) when this process is killed.
@@ -96,6 +97,7 @@ class Computer:
         self._instances: dict[type[Language], Language] = {}
         self._sandbox: SandboxPolicy | None = None
         self._allow_network = False
+        self._allow_home = False
         self._running: set[Language] = set()
         self._lock = threading.Lock()
         # the settings: the computer rows of interpreter/settings.py
@@ -142,12 +144,13 @@ class Computer:
     @property
     def sandbox(self) -> bool:
         """Run code in the OS sandbox (execution/sandbox.py); setting it to True raises
-        SandboxUnavailable when this system has no sandbox. Changing it restarts languages."""
+        SandboxUnavailable when this system has no sandbox (or SandboxRefused when it
+        cannot enforce it from here). Changing it restarts languages."""
         return self._sandbox is not None
 
     @sandbox.setter
     def sandbox(self, value: bool) -> None:
-        self._set_sandbox(bool(value), self._allow_network)
+        self._set_sandbox(bool(value), self._allow_network, self._allow_home)
 
     @property
     def allow_network(self) -> bool:
@@ -156,13 +159,24 @@ class Computer:
 
     @allow_network.setter
     def allow_network(self, value: bool) -> None:
-        self._set_sandbox(self.sandbox, bool(value))
+        self._set_sandbox(self.sandbox, bool(value), self._allow_home)
 
-    def _set_sandbox(self, enabled: bool, allow_network: bool) -> None:
+    @property
+    def sandbox_allow_home(self) -> bool:
+        """Whether the sandbox may run from a working folder that holds the home folder
+        (its start-up files and settings stay read-only; set this before ``sandbox``)."""
+        return self._allow_home
+
+    @sandbox_allow_home.setter
+    def sandbox_allow_home(self, value: bool) -> None:
+        self._set_sandbox(self.sandbox, self._allow_network, bool(value))
+
+    def _set_sandbox(self, enabled: bool, allow_network: bool, allow_home: bool) -> None:
         from .sandbox import policy_for
 
-        policy = policy_for(enabled, allow_network)
+        policy = policy_for(enabled, allow_network, allow_home)
         self._allow_network = allow_network
+        self._allow_home = allow_home
         if policy != self._sandbox:
             self._sandbox = policy
             self.terminate()

@@ -1,7 +1,8 @@
 """Server settings: from ``serve()``'s arguments, the environment and the operator's interpreter.
 
 Environment: ``INTERPRETER_HOST``, ``INTERPRETER_PORT``, ``INTERPRETER_API_KEY`` (the
-token), ``INTERPRETER_MAX_SESSIONS``, ``INTERPRETER_ALLOWED_ORIGINS`` and
+token), ``INTERPRETER_MAX_SESSIONS``, ``INTERPRETER_AUTH_TIMEOUT`` (seconds a websocket
+client has to authenticate), ``INTERPRETER_ALLOWED_ORIGINS`` and
 ``INTERPRETER_ALLOWED_HOSTS`` (comma-separated). Without a configured token one is
 generated, but only for a loopback address: exposing the server needs an explicit token.
 """
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_AUTH_TIMEOUT = 10.0
 
 #: What each session copies from the operator's interpreter: every setting of the table
 #: (interpreter/settings.py) marked ``inherit``, the permissions and the sandbox included.
@@ -44,6 +46,7 @@ class ServerSettings:
     auto_run: bool = False
     max_sessions: int = 32
     idle_timeout: float = 1800.0
+    auth_timeout: float = DEFAULT_AUTH_TIMEOUT
     allowed_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
     token_generated: bool = field(default=False, compare=False)
@@ -68,6 +71,17 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _seconds_env(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(f"{name} must be a number of seconds above 0, not {raw!r}")
+    return value
 
 
 def _list_env(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -103,6 +117,7 @@ def settings_for(
         port=port,
         auto_run=bool(interp.auto_run),
         max_sessions=max_sessions,
+        auth_timeout=_seconds_env(env, "INTERPRETER_AUTH_TIMEOUT", DEFAULT_AUTH_TIMEOUT),
         allowed_origins=_list_env(env, "INTERPRETER_ALLOWED_ORIGINS"),
         allowed_hosts=_list_env(env, "INTERPRETER_ALLOWED_HOSTS"),
         token_generated=generated,

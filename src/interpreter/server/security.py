@@ -128,9 +128,12 @@ class RequestGuard:
     """ASGI middleware: Host, Origin and (HTTP) token checks before anything runs."""
 
     def __init__(self, app: ASGIApp, policy: HostPolicy, token: str) -> None:
+        from ..store.redaction import register_secret
+
         self.app = app
         self.policy = policy
         self.token = token
+        register_secret(token)  # code that prints it never gets it into a saved conversation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

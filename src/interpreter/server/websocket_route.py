@@ -1,9 +1,9 @@
 """``WS /``: Open Interpreter 0.4.3's websocket protocol, one session per connection.
 
 The first message must be ``{"auth": TOKEN}`` (answered ``{"auth": true|false}``; a wrong
-token closes the connection) unless the handshake already carried the token as
-``X-API-KEY`` / ``Authorization: Bearer``. Then LMC chunks framed with start/end flags go
-in, and the reply's chunks come out, each response ending with
+token, or none within ``auth_timeout`` seconds, closes the connection) unless the handshake
+already carried the token as ``X-API-KEY`` / ``Authorization: Bearer``. Then LMC chunks
+framed with start/end flags go in, and the reply's chunks come out, each response ending with
 ``{"role": "server", "type": "status", "content": "complete"}``. When code waits for
 approval the client gets the ``confirmation`` chunk and a ``complete`` status; the command
 ``{"type": "command", "content": "go"}`` runs it, ``"stop"`` stops the current run (and a
@@ -143,19 +143,22 @@ class Connection:
                 await self.forwarder
 
 
-async def _authenticate(ws: WebSocket, token: str) -> bool:
-    """0.4.3's handshake: the first message is ``{"auth": TOKEN}``."""
+async def _authenticate(ws: WebSocket, token: str, timeout: float) -> bool:
+    """0.4.3's handshake: the first message, within ``timeout`` seconds, is ``{"auth": TOKEN}``."""
     if token_matches(presented_token({k.lower(): v for k, v in ws.headers.items()}), token):
         return True
+    problem = "authentication failed"
     try:
-        first = json.loads(await ws.receive_text())
+        first = json.loads(await asyncio.wait_for(ws.receive_text(), timeout))
+    except asyncio.TimeoutError:
+        first, problem = None, f"authentication timed out after {timeout:g} s"
     except (ValueError, KeyError, RuntimeError):
         first = None
     given = first.get("auth") if isinstance(first, dict) else None
     ok = isinstance(given, str) and token_matches(given, token)
     await ws.send_text(json.dumps({"auth": ok}))
     if not ok:
-        await ws.send_text(json.dumps(server_error("authentication failed")))
+        await ws.send_text(json.dumps(server_error(problem)))
         await ws.close(code=1008)
     return ok
 
@@ -163,7 +166,7 @@ async def _authenticate(ws: WebSocket, token: str) -> bool:
 async def websocket_endpoint(ws: WebSocket, state: ServerState) -> None:
     """Serves one websocket client as one session."""
     await ws.accept()
-    if not await _authenticate(ws, state.settings.token):
+    if not await _authenticate(ws, state.settings.token, state.settings.auth_timeout):
         return
     try:
         session = await state.registry.open()

@@ -2,7 +2,8 @@
 
 A conversation file is the ``messages`` list (LMC dicts, no system message) as one line
 of JSON, named ``<first words>__<Month_DD_YYYY_HH-MM-SS>.json`` in the conversations
-folder. Files are written atomically and readable by the user only.
+folder (``..._HH-MM-SS_2.json`` when another conversation started in the same second).
+Files are written atomically and readable by the user only.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any
 
 from ..lmc import Message
 from .atomic import atomic_write_text, is_temp_name
+from .redaction import MIN_SECRET_LENGTH
 
 LMC_FIELDS = ("role", "type", "format", "content", "recipient")
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
 STREAM_ONLY = frozenset({("console", "active_line"), ("confirmation", "execution")})
 REDACTED = "[REDACTED]"
-MIN_SECRET_LENGTH = 8
 _NAME_LIMIT = 25
 _NO_SPACE_LIMIT = 15
 _REMOVED_CHARS = '<>:"/\\|?*!\n'
@@ -42,7 +43,9 @@ _MONTHS = [
     "November",
     "December",
 ]
-_DATE_RE = re.compile(r"__([A-Za-z]+)_(\d{1,2})_(\d{4})_(\d{1,2})-(\d{1,2})-(\d{1,2})\.json$", re.I)
+_DATE_RE = re.compile(
+    r"__([A-Za-z]+)_(\d{1,2})_(\d{4})_(\d{1,2})-(\d{1,2})-(\d{1,2})(?:_\d+)?\.json$", re.I
+)
 
 
 class ConversationError(Exception):
@@ -79,6 +82,19 @@ def conversation_filename(messages: list[Message], when: datetime) -> str:
     return f"{stem}__{month}_{when:%d_%Y_%H-%M-%S}.json"
 
 
+def unique_filename(
+    messages: list[Message], directory: str | os.PathLike[str], when: datetime
+) -> str:
+    """0.4.3's name for a conversation started at ``when``, with ``_2``, ``_3``, ... after
+    the time when a file of that name exists already (1-second names collide)."""
+    name = conversation_filename(messages, when)
+    stem, number = name[: -len(".json")], 1
+    while (Path(directory) / name).exists():
+        number += 1
+        name = f"{stem}_{number}.json"
+    return name
+
+
 def display_title(filename: str) -> str:
     """How 0.4.3 shows a file name: ``What is 67 Use... (November 24 2026 19-37-58)``.
 
@@ -106,11 +122,15 @@ def save_conversation(
     ``[REDACTED]``.
     """
     _check_filename(filename)
-    hidden = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
-    clean = [_redact(_lmc_only(m), hidden) for m in messages if _is_saved(m)]
     path = Path(directory) / filename
-    atomic_write_text(path, json.dumps(clean))
+    atomic_write_text(path, saved_text(messages, secrets))
     return path
+
+
+def saved_text(messages: Iterable[Message], secrets: Iterable[str] = ()) -> str:
+    """The file content :func:`save_conversation` writes for ``messages``."""
+    hidden = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+    return json.dumps([_redact(_lmc_only(m), hidden) for m in messages if _is_saved(m)])
 
 
 def load_conversation(path: str | os.PathLike[str]) -> list[Message]:

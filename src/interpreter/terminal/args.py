@@ -69,7 +69,7 @@ HELP_ORDER = (
     "max_output", "loop", "max_turns", "disable_telemetry", "offline", "speak_messages",
     "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
     "conversations", "server", "version", "plain", "stdin", "json", "sandbox",
-    "allow_network", "kernel_gateway",
+    "allow_network", "sandbox_allow_home", "kernel_gateway",
 )  # fmt: skip
 
 

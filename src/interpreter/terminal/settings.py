@@ -43,6 +43,14 @@ def _apply_fast(interp: OpenInterpreter, args: argparse.Namespace) -> None:
         interp.custom_instructions = (extra + "\n\n" + FAST_INSTRUCTIONS).strip()
 
 
+def _sandbox_last(profile: dict[str, Any]) -> dict[str, Any]:
+    """``computer.sandbox`` applied after the settings it depends on (whatever their order)."""
+    computer = profile.get("computer")
+    if isinstance(computer, dict) and "sandbox" in computer:
+        computer["sandbox"] = computer.pop("sandbox")
+    return profile
+
+
 def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
     """An interpreter with the chosen profile, the environment and the flags applied.
 
@@ -65,7 +73,7 @@ def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
     from ..execution.sandbox import SandboxUnavailable
     from ..store.profiles import ProfileError
 
-    merged = merge_profiles(profile, env_overrides(os.environ), flags_profile(args))
+    merged = _sandbox_last(merge_profiles(profile, env_overrides(os.environ), flags_profile(args)))
     try:
         apply_profile(interp, merged)
     except SandboxUnavailable as err:  # one line, exit code 2, never an unsandboxed run

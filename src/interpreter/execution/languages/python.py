@@ -53,7 +53,7 @@ class _LocalKernel(KernelConnection):
         self.sandboxed = sandbox is not None
         argv = _kernel_argv()
         if sandbox is not None:
-            argv = wrap(argv, sandbox, [self.ipc_dir])
+            argv = wrap(argv, sandbox, [self.ipc_dir], jupyter_kernel=True)
             self.manager.connection_file = os.path.join(self.ipc_dir, "kernel.json")
         self.manager._kernel_spec = KernelSpec(
             argv=argv,

@@ -148,6 +148,14 @@ class ProcessLanguage(Language):
         """The child process id, when one runs."""
         return self._child.proc.pid if self._child is not None else None
 
+    def _sandboxed(self, argv: list[str], *writable: str) -> list[str]:
+        """``argv`` inside the OS sandbox when one is set (``writable``: our own folders)."""
+        if self.sandbox is None:
+            return argv
+        from ..sandbox import wrap
+
+        return wrap(argv, self.sandbox, writable)
+
     def missing(self) -> Chunk | None:
         """The not-installed line when the runtime cannot be found on PATH."""
         if shutil.which(self.executable) is None:
@@ -216,7 +224,7 @@ class ReplLanguage(ProcessLanguage):
         """The command line that starts the driver."""
 
     def _start(self) -> _Child:
-        return _Child(self.argv(), protocol=True)
+        return _Child(self._sandboxed(self.argv()), protocol=True)
 
     def _ensure(self) -> _Child:
         child = self._child
@@ -312,7 +320,8 @@ class OneShotLanguage(ProcessLanguage):
     def _run_file(self, path: str) -> Iterator[Chunk]:
         token = secrets.token_hex(8)
         with self._lock:
-            child = self._child = _Child(self.argv(path), protocol=False)
+            argv = self._sandboxed(self.argv(path), os.path.dirname(path))
+            child = self._child = _Child(argv, protocol=False)
             self._running = token
         try:
             yield active_line(1)
