@@ -6,8 +6,12 @@ token closes the connection) unless the handshake already carried the token as
 in, and the reply's chunks come out, each response ending with
 ``{"role": "server", "type": "status", "content": "complete"}``. When code waits for
 approval the client gets the ``confirmation`` chunk and a ``complete`` status; the command
-``{"type": "command", "content": "go"}`` runs it, ``"stop"`` stops the current run (and a
-new message declines the pending code). Leaving stops the run and ends the session.
+``{"type": "command", "content": "go"}`` runs it (with ``"hash"``, only if that is the
+sha256 of the code waiting; with ``"code"`` and its ``"hash"``, the edited code: see
+``approval``), ``"decline"`` declines it, ``"stop"`` stops the current run (and a new
+message declines the pending code). ``resume``, ``reset`` and ``settings`` act on the
+session (``session_commands``); a ``usage`` message precedes each response's
+``complete``. Leaving stops the run and ends the session.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .approval import ApprovalRefused, answer_for
 from .inbox import Inbox, InboxError
 from .security import presented_token, token_matches
+from .session_commands import SESSION_COMMANDS, CommandError, run_session_command, usage_message
 from .sessions import AWAITING, Finished, Run, Session, SessionLimit
 
 if TYPE_CHECKING:
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMPLETE = {"role": "server", "type": "status", "content": "complete"}
+KNOWN_COMMANDS = "use go, decline, stop, resume, reset or settings"
 
 
 def server_error(message: str) -> dict[str, Any]:
@@ -92,20 +99,42 @@ class Connection:
         if not batch:
             return
         if batch[-1].get("type") == "command":
-            await self.command(str(batch[-1].get("content", "")).strip())
+            await self.command(batch[-1])
         else:
             await self.respond(batch)
 
-    async def command(self, name: str) -> None:
+    async def command(self, command: dict[str, Any]) -> None:
+        name = str(command.get("content", "")).strip()
         run = self.session.run
-        if name == "go":
-            if run is None or not run.approve(True):
-                await self.fail("no code is waiting for approval")
+        if name in ("go", "decline"):
+            await self.decide(name, command)
         elif name == "stop":
             if run is not None:
                 await run.stopped()
+        elif name in SESSION_COMMANDS:
+            try:
+                reply = await run_session_command(self.session, name, command)
+            except CommandError as err:
+                await self.fail(str(err))
+                return
+            await self.send(reply)
+            await self.send(COMPLETE)
         else:
-            await self.fail(f"unknown command {name!r} (use 'go' or 'stop')")
+            await self.fail(f"unknown command {name!r} ({KNOWN_COMMANDS})")
+
+    async def decide(self, name: str, command: dict[str, Any]) -> None:
+        """``go`` / ``decline``: answers the code waiting, if the hash allows it."""
+        run = self.session.run
+        if run is None or not run.awaiting:
+            await self.fail("no code is waiting for approval")
+            return
+        try:
+            answer = answer_for(name, command, run.pending_hash)
+        except ApprovalRefused as err:
+            await self.fail(str(err))
+            return
+        if not run.approve(answer):
+            await self.fail("no code is waiting for approval")
 
     async def respond(self, batch: list[dict[str, Any]]) -> None:
         run = await self.session.start(batch)
@@ -120,10 +149,12 @@ class Connection:
             if run.muted:
                 continue
             if event is AWAITING:
+                await self.send(usage_message(self.session.interp))
                 await self.send(COMPLETE)
             elif isinstance(event, Finished):
                 if event.error is not None:
                     await self.send(server_error(event.error))
+                await self.send(usage_message(self.session.interp))
                 await self.send(COMPLETE)
             else:
                 await self.send(event)
