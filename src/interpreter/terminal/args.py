@@ -73,6 +73,11 @@ FLAGS: tuple[Flag, ...] = (
     Flag("local_models", None, "open the local models folder"),
     Flag("conversations", None, "pick an earlier conversation to resume"),
     Flag("server", None, "serve the interpreter over HTTP and websocket"),
+    Flag(
+        "ui",
+        None,
+        "serve the web UI on 127.0.0.1 and open it in a browser (with --server: on its port)",
+    ),
     Flag("version", None, "print the version and exit"),
     Flag("plain", "pl", "plain text output (no colours, boxes or live updates)"),
     Flag("stdin", "s", "read the message from standard input"),
