@@ -108,6 +108,16 @@ class Run:
             if isinstance(event, Finished):
                 return
 
+    async def batches(self) -> AsyncIterator[list[RunEvent]]:
+        """The events in order, each time all that have queued up (at least one)."""
+        while True:
+            batch = [await self.events.get()]
+            while not isinstance(batch[-1], Finished) and not self.events.empty():
+                batch.append(self.events.get_nowait())
+            yield batch
+            if isinstance(batch[-1], Finished):
+                return
+
     # -- the worker thread -------------------------------------------------------------
 
     def _work(self) -> None:

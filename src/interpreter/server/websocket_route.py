@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from .approval import ApprovalRefused, answer_for
 from .inbox import Inbox, InboxError
+from .outbox import merge_text
 from .security import presented_token, token_matches
 from .session_commands import SESSION_COMMANDS, CommandError, run_session_command, usage_message
-from .sessions import AWAITING, Finished, Run, Session, SessionLimit
+from .sessions import AWAITING, Finished, Run, RunEvent, Session, SessionLimit
 
 if TYPE_CHECKING:
     from fastapi import WebSocket
@@ -145,19 +146,22 @@ class Connection:
 
     async def forward(self, run: Run) -> None:
         """Sends the run's chunks; a ``complete`` status ends each response."""
-        async for event in run:
-            if run.muted:
-                continue
-            if event is AWAITING:
-                await self.send(usage_message(self.session.interp))
-                await self.send(COMPLETE)
-            elif isinstance(event, Finished):
-                if event.error is not None:
-                    await self.send(server_error(event.error))
-                await self.send(usage_message(self.session.interp))
-                await self.send(COMPLETE)
-            else:
-                await self.send(event)
+        async for batch in run.batches():
+            for event in merge_text(batch):
+                if not run.muted:
+                    await self.send_event(event)
+
+    async def send_event(self, event: RunEvent) -> None:
+        if event is AWAITING:
+            await self.send(usage_message(self.session.interp))
+            await self.send(COMPLETE)
+        elif isinstance(event, Finished):
+            if event.error is not None:
+                await self.send(server_error(event.error))
+            await self.send(usage_message(self.session.interp))
+            await self.send(COMPLETE)
+        else:
+            await self.send(event)
 
     async def fail(self, message: str) -> None:
         await self.send(server_error(message))

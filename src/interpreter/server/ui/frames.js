@@ -9,6 +9,7 @@ let requested = false;
 function request() {
   if (requested) return;
   requested = true;
+  document.documentElement.dataset.rendering = "";
   if (document.hidden) setTimeout(run, 16); // no animation frames in a hidden tab
   else requestAnimationFrame(run);
 }
@@ -19,6 +20,7 @@ function run() {
   queue.clear();
   for (const target of targets) target.flush();
   for (const hook of afterFlush) hook();
+  if (!requested) delete document.documentElement.dataset.rendering;
 }
 
 // Calls `target.flush()` in the next frame (once, however often it is scheduled).
@@ -32,7 +34,5 @@ export function afterEachFrame(hook) {
   afterFlush.add(hook);
 }
 
-// Whether any work waits for a frame (tests and the benchmark wait until it is done).
-export function idle() {
-  return queue.size === 0 && !requested;
-}
+// While work waits for a frame, <html> carries a `data-rendering` attribute (the benchmark
+// waits for it to go).

@@ -88,9 +88,10 @@ class LineHighlighter {
     const flush = () => { span(fragment, null, plain); plain = ""; };
     while (i < text.length) {
       const step = this.token(text, i);
-      if (step === null) {
-        plain += text[i];
-        i += 1;
+      if (step === null || !step.kind) {
+        const end = step === null ? i + 1 : step.end;
+        plain += text.slice(i, end);
+        i = end;
         continue;
       }
       flush();

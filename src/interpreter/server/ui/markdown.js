@@ -16,7 +16,8 @@ const RULE = /^ {0,3}([-*_])([ \t]*\1){2,}[ \t]*$/;
 const ITEM = /^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$/;
 const QUOTE = /^ {0,3}>[ \t]?(.*)$/;
 const TABLE_RULE = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
-const CHARS_PER_FRAME = 48 * 1024;
+const CHARS_PER_FRAME = 16 * 1024;
+const BLOCKS_PER_SEGMENT = 24; // finished segments off screen are skipped by layout and paint
 
 function element(tag, className) {
   const el = document.createElement(tag);
@@ -45,18 +46,27 @@ export class MarkdownStream {
     this.fence = null; // an open fenced code block: {view, marker}
     this.lists = []; // open lists, outermost first: {indent, el, item}
     this.tail = null; // shows a partial line that belongs to no open block yet
-    this.source = "";
+    this.segment = null; // the container new blocks go into
+    this.blocks = 0; // blocks in the current segment
+    this.finishing = false;
   }
 
   append(text) {
-    this.source += text;
     this.queued += text;
     schedule(this);
   }
 
-  // Renders everything received; the stream is over.
-  finish() {
+  // The stream is over: the rest is rendered in the next frames (or at once with `now`).
+  finish(now = false) {
+    this.finishing = true;
+    if (!now) { schedule(this); return; }
     while (this.queued) this.flush();
+    this.finalize();
+  }
+
+  finalize() {
+    if (this.finalized) return;
+    this.finalized = true;
     if (this.partial) this.line(this.partial);
     this.partial = "";
     this.close();
@@ -77,7 +87,19 @@ export class MarkdownStream {
     const lines = (this.partial + input).split("\n");
     this.partial = lines.pop();
     for (const line of lines) this.line(line);
-    this.refresh();
+    if (this.finishing && !this.queued) this.finalize();
+    else this.refresh();
+  }
+
+  // Adds a top-level block element (in segments of BLOCKS_PER_SEGMENT).
+  put(el) {
+    if (!this.segment || this.blocks >= BLOCKS_PER_SEGMENT) {
+      this.segment = element("div", "segment");
+      this.element.append(this.segment);
+      this.blocks = 0;
+    }
+    this.blocks += 1;
+    this.segment.append(el);
   }
 
   // -- finished lines --------------------------------------------------------------------
@@ -93,7 +115,7 @@ export class MarkdownStream {
     if (heading) { this.close(true); this.heading(heading[1].length, heading[2] || ""); return; }
     if (RULE.test(text) && !(this.block && this.block.kind === "para")) {
       this.close(true);
-      this.element.append(element("hr"));
+      this.put(element("hr"));
       return;
     }
     const item = ITEM.exec(text);
@@ -105,7 +127,9 @@ export class MarkdownStream {
 
   openFence(marker, language) {
     this.close(true);
-    const view = new CodeView(this.element, language);
+    const holder = document.createDocumentFragment();
+    const view = new CodeView(holder, language);
+    this.put(view.element);
     this.fence = { view, marker };
   }
 
@@ -128,7 +152,7 @@ export class MarkdownStream {
   heading(level, text) {
     const h = element("h" + level);
     renderInline(text, h);
-    this.element.append(h);
+    this.put(h);
   }
 
   textLine(text) {
@@ -139,7 +163,7 @@ export class MarkdownStream {
     }
     this.close(true);
     this.block = { kind: "para", lines: [text], el: element("p") };
-    this.element.append(this.block.el);
+    this.put(this.block.el);
   }
 
   quoteLine(text) {
@@ -150,7 +174,7 @@ export class MarkdownStream {
     this.close(true);
     const el = element("blockquote");
     this.block = { kind: "quote", lines: [text], el };
-    this.element.append(el);
+    this.put(el);
   }
 
   listItem(match) {
@@ -160,7 +184,10 @@ export class MarkdownStream {
     else if (this.block) this.render(this.block); // the previous item is finished
     while (this.lists.length > 1 && indent < this.lists[this.lists.length - 1].indent) this.lists.pop();
     let list = this.lists[this.lists.length - 1];
-    if (!list || indent >= list.indent + 2 || list.ordered !== ordered && indent > list.indent) {
+    if (list && list.ordered !== ordered && indent < list.indent + 2) {
+      this.lists.pop(); // the other kind of list, at the same level: a new list
+      list = this.newList(indent, ordered, this.lists[this.lists.length - 1], match[2]);
+    } else if (!list || indent >= list.indent + 2) {
       list = this.newList(indent, ordered, list, match[2]);
     }
     const li = element("li");
@@ -173,7 +200,7 @@ export class MarkdownStream {
     const start = parseInt(marker, 10);
     if (ordered && start !== 1 && Number.isFinite(start)) el.start = start;
     if (outer && outer.el.lastElementChild) outer.el.lastElementChild.append(el);
-    else this.element.append(el);
+    else this.put(el);
     const list = { indent, ordered, el };
     this.lists.push(list);
     return list;
@@ -243,14 +270,14 @@ export class MarkdownStream {
     if (!this.tail) this.tail = element("p", "tail");
     this.tail.replaceChildren();
     renderInline(text.replace(/^ {0,3}(#{1,6}|>|[-*+]|\d{1,9}[.)])[ \t]+/, ""), this.tail);
-    this.element.append(this.tail);
+    if (this.tail.parentNode !== this.element || this.tail !== this.element.lastChild) this.element.append(this.tail);
   }
 }
 
 // Renders a whole Markdown text at once (saved messages).
 export function renderMarkdown(parent, text) {
   const stream = new MarkdownStream(parent);
-  stream.append(String(text));
-  stream.finish();
+  stream.queued = String(text);
+  stream.finish(true);
   return stream;
 }
