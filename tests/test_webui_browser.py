@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import BrowserContext, Page, expect
 
-pytest.importorskip("playwright", reason="the browser tests need playwright (the dev extra)")
-from playwright.sync_api import BrowserContext, Page, expect  # noqa: E402
-
-from interpreter.server.runner import ServerThread  # noqa: E402
-from interpreter.testing.fake_server import FakeModelServer, Reply  # noqa: E402
-from webui_helpers import TOKEN, chromium, page_url, ui_servers  # noqa: E402
+from interpreter.server.runner import ServerThread
+from interpreter.testing.fake_server import FakeModelServer, Reply
+from webui_helpers import TOKEN, chromium, page_url, ui_servers
 
 pytestmark = pytest.mark.deadline(240)
 WAIT_MS = 30_000

@@ -10,13 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
-pytest.importorskip("playwright", reason="the browser tests need playwright (the dev extra)")
-from playwright.sync_api import Page  # noqa: E402
-
-from interpreter.server.outbox import MAX_MERGED, merge_text  # noqa: E402
-from interpreter.testing.fake_server import FakeModelServer  # noqa: E402
-from webui_helpers import chromium, ui_servers  # noqa: E402
+from interpreter.server.outbox import MAX_MERGED, merge_text
+from interpreter.testing.fake_server import FakeModelServer
+from webui_helpers import chromium, ui_servers
 
 pytestmark = pytest.mark.deadline(120)
 

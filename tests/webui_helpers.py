@@ -15,7 +15,9 @@ from interpreter.server import ServerSettings, create_app
 from interpreter.server.runner import ServerThread, listen
 from interpreter.testing.fake_server import FakeModelServer
 
-CHROMIUM = os.environ.get("INTERPRETER_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = (
+    os.environ.get("INTERPRETER_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)  # Debian's chromium package (.ci/run installs it)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
