@@ -84,6 +84,8 @@ class App {
     if (this.awaitingCode) this.transcript.dropPending("Declined (you sent a new message)");
     this.awaitingCode = false;
     this.transcript.user(text);
+    if (!this.titled) $("title").textContent = text.split("\n")[0].slice(0, 80);
+    this.titled = true;
     input.value = "";
     if (this.connection.message(text)) this.setState("busy");
   }
@@ -192,6 +194,7 @@ class App {
     this.awaitingCode = false;
     this.transcript.load(messages);
     $("title").textContent = content.title ? String(content.title) : "New conversation";
+    this.titled = Boolean(content.title);
     this.sidebar.setCurrent(content.name || null);
   }
 }
