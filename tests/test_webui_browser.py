@@ -180,6 +180,33 @@ def test_edit_runs_the_edited_code(
     clean(pages)
 
 
+def test_two_code_blocks_are_asked_about_in_order(
+    context: BrowserContext,
+    pages: list[tuple[Page, Problems]],
+    ui: ServerThread,
+    model: FakeModelServer,
+) -> None:
+    model.script(
+        Reply.tool_call("shell", "echo first-block")
+        + Reply.tool_call("shell", "echo second-block"),
+        Reply.text("both ran"),
+    )
+    page = open_ui(pages, context, ui)
+    ask(page, "run two things")
+    button(page, "Approve").click(timeout=WAIT_MS)  # the first block
+    expect(page.locator("pre.console").first).to_contain_text("first-block", timeout=WAIT_MS)
+    button(page, "Decline").click(timeout=WAIT_MS)  # then the second one is asked about
+    idle(page)
+    blocks = page.locator(".code-block")
+    expect(blocks).to_have_count(2)
+    expect(blocks.nth(0)).to_contain_text("echo first-block")
+    expect(blocks.nth(0).locator(".verdict")).to_have_text("Approved")
+    expect(blocks.nth(1)).to_contain_text("echo second-block")
+    expect(blocks.nth(1).locator(".verdict")).to_have_text("Declined")
+    assert "second-block" not in page.locator("pre.console").first.inner_text()
+    clean(pages)
+
+
 def test_stop_interrupts_a_long_run(
     context: BrowserContext,
     pages: list[tuple[Page, Problems]],

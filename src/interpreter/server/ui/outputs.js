@@ -10,14 +10,16 @@ const IMAGE_TYPES = {
 };
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-// Console output, appended as it streams (one text node, extended once per frame).
+// Console output, appended as it streams (one text node, extended once per frame). The
+// block takes its place in the transcript at once but shows up with its first text.
 export class ConsoleView {
   constructor(parent) {
     this.element = document.createElement("pre");
     this.element.className = "console";
     this.text = document.createTextNode("");
     this.element.append(this.text);
-    parent.append(this.element);
+    this.placeholder = document.createComment("console");
+    parent.append(this.placeholder);
     this.queued = "";
   }
 
@@ -28,6 +30,7 @@ export class ConsoleView {
 
   flush() {
     if (!this.queued) return;
+    if (this.placeholder) { this.placeholder.replaceWith(this.element); this.placeholder = null; }
     const stick = this.element.scrollTop + this.element.clientHeight >= this.element.scrollHeight - 4;
     this.text.appendData(this.queued);
     this.queued = "";
@@ -36,7 +39,7 @@ export class ConsoleView {
 
   finish() {
     this.flush();
-    if (!this.text.data) this.element.remove();
+    if (this.placeholder) this.placeholder.remove();
   }
 }
 

@@ -21,8 +21,8 @@ export class Transcript {
   constructor(element_, approval) {
     this.element = element_;
     this.approval = approval;
-    this.view = null; // the block being streamed: {key, sink}
-    this.lastCode = null;
+    this.view = null; // the block being streamed: {key, add, finish}
+    this.unconfirmed = []; // code blocks of this reply not yet asked about, in order
     this.stickToBottom = true;
     this.element.addEventListener("scroll", () => {
       const el = this.element;
@@ -38,12 +38,13 @@ export class Transcript {
   clear() {
     this.element.replaceChildren();
     this.view = null;
-    this.lastCode = null;
+    this.unconfirmed = [];
     this.stickToBottom = true;
   }
 
   user(text) {
     this.endBlock();
+    this.unconfirmed = [];
     this.element.append(element("div", "turn-user", text));
     this.stickToBottom = true;
     this.scroll();
@@ -90,7 +91,7 @@ export class Transcript {
     }
     if (type === "code" && role === "assistant") {
       const code = new CodeView(this.element, format);
-      this.lastCode = code;
+      this.unconfirmed.push(code);
       return { key, add: (c) => code.append(String(c.content)), finish: () => code.finish() };
     }
     if (type === "console") {
@@ -112,10 +113,15 @@ export class Transcript {
 
   // -- approval ------------------------------------------------------------------------------
 
+  // The confirmation belongs to the first code block of the reply not yet asked about
+  // (blocks are asked about in order); its code is what the hash is of.
   confirm(content) {
-    let view = this.lastCode;
-    if (!view || view.approvalBar) view = new CodeView(this.element, content.format);
-    view.setCode(String(content.content ?? "")); // the code the hash is of: what would run
+    const code = String(content.content ?? "");
+    const at = this.unconfirmed.findIndex((v) => v.text === code);
+    const taken = this.unconfirmed.splice(0, at >= 0 ? at + 1 : 1);
+    let view = taken[taken.length - 1];
+    if (!view) view = new CodeView(this.element, content.format);
+    view.setCode(code); // what would run
     const bar = element("div", "approval");
     view.approvalBar = bar;
     if (content.note || (content.findings && content.findings.length)) {
@@ -133,7 +139,6 @@ export class Transcript {
     approve.addEventListener("click", () => { this.decided(bar, "ran", "Approved"); this.approval.go(hash); });
     decline.addEventListener("click", () => { this.decided(bar, "declined", "Declined"); this.approval.decline(hash); });
     edit.addEventListener("click", () => this.editCode(view, bar));
-    this.lastCode = null;
     this.pendingBar = bar;
     this.scroll();
   }
