@@ -122,7 +122,7 @@ def serve_ui(interp: OpenInterpreter, *, server_mode: bool = False) -> int:
     def announce() -> None:
         if server_mode:
             print_banner(settings)
-        print(f"web UI: {url}", flush=True)
+        print(f"web UI: {url}\n(Ctrl-C stops it)", flush=True)
         opened.append(_open_browser(url) if can_open_browser() else None)
 
     try:
