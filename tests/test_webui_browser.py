@@ -102,7 +102,10 @@ def test_task_shows_code_then_approve_runs_it_with_output_and_plot(
     pages: list[tuple[Page, Problems]],
     ui: ServerThread,
     model: FakeModelServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "matplotlib"))  # the kernel's font cache
     model.script(
         Reply.text("I will **plot** the squares:\n\n- x from 1 to 4\n- y = x²\n")
         + Reply.tool_call("python", PLOT),
