@@ -17,6 +17,7 @@ import bench_gateway
 import bench_import
 import bench_startup
 import bench_stream
+import bench_ui
 import common
 from common import Options, Row
 
@@ -27,6 +28,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("stream", bench_stream.collect),
     ("cli startup + render", bench_startup.collect),
     ("remote kernel (gateway)", bench_gateway.collect),
+    ("web UI in Chromium", bench_ui.collect),
 ]
 
 

@@ -112,7 +112,7 @@ def test_websocket_stop_command_stops_running_code(
             pass
         client.command("stop")
         rest = client.until_complete()
-    assert not any(c.get("role") == "server" for c in rest)
+    assert not any(c.get("type") == "error" for c in rest)
     assert not marker.exists()
 
 
@@ -131,7 +131,7 @@ def test_websocket_model_error_is_reported_then_complete(
     model.script(Reply.status(401, body="bad key"))
     with ws(start()) as client:
         chunks = client.chat("hello")
-    errors = [c for c in chunks if c.get("role") == "server"]
+    errors = [c for c in chunks if c.get("role") == "server" and c.get("type") == "error"]
     assert len(errors) == 1 and errors[0]["type"] == "error"
     assert "\n" not in errors[0]["content"] and errors[0]["content"]
 

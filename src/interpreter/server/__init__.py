@@ -2,7 +2,8 @@
 OpenAI-compatible endpoint, and many isolated sessions, behind a token.
 
 ``serve(interp, host, port) -> int`` runs it; ``create_app(ServerSettings(...))`` builds
-the FastAPI app. FastAPI and uvicorn are imported only when these are called.
+the FastAPI app (``ui=True`` adds the web UI under ``/ui/``; ``ui_launch.serve_ui`` is
+``interpreter --ui``). FastAPI and uvicorn are imported only when these are called.
 """
 
 from __future__ import annotations

@@ -4,13 +4,15 @@ Routes: ``GET /heartbeat`` (no token), ``WS /`` (0.4.3's protocol, see
 ``websocket_route``), ``GET /settings``, ``GET /settings/{name}``, ``POST /settings``
 (``settings_api``; with ``X-Session-Id`` for one session, else the defaults of new
 sessions and the ``default`` session), ``DELETE /sessions/{id}``,
-``POST /openai/chat/completions`` and ``GET /openai/models`` (``openai_route``).
+``POST /openai/chat/completions`` and ``GET /openai/models`` (``openai_route``),
+``GET /conversations`` and ``GET /conversations/{name}`` (``conversations_route``), and
+with ``ui=True`` the web UI under ``/ui/`` (``ui_route``; ``interpreter --ui``).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +40,13 @@ def _registry(settings: ServerSettings) -> SessionRegistry:
     )
 
 
-def create_app(settings: ServerSettings) -> FastAPI:
+def create_app(settings: ServerSettings, *, ui: bool = False) -> FastAPI:
     """The server app for ``settings`` (tests start it with uvicorn on loopback)."""
     from fastapi import FastAPI
 
+    from .conversations_route import add_conversation_routes
     from .security import HostPolicy, RequestGuard
+    from .ui_route import UI_PATH, add_ui_routes
 
     state = ServerState(settings, _registry(settings))
 
@@ -56,13 +60,17 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.server = state
     _add_routes(app, state)
+    add_conversation_routes(app, state)
+    if ui:
+        add_ui_routes(app)
     policy = HostPolicy(
         port=settings.port,
         bind_host=settings.host,
         allowed_hosts=settings.allowed_hosts,
         allowed_origins=settings.allowed_origins,
     )
-    app.add_middleware(RequestGuard, policy=policy, token=settings.token)
+    public = (UI_PATH,) if ui else ()
+    app.add_middleware(RequestGuard, policy=policy, token=settings.token, public_prefixes=public)
     return app
 
 
@@ -128,7 +136,7 @@ def _defaults_view(state: ServerState) -> OpenInterpreter:
 def _add_settings_routes(app: FastAPI, state: ServerState) -> None:
     from fastapi.responses import JSONResponse
 
-    from .settings_api import SettingsError, read_setting, settings_view
+    from .settings_api import SettingsError, jsonable, read_setting, settings_view
 
     async def get_settings(request: Request) -> Response:
         try:
@@ -165,13 +173,6 @@ def _add_settings_routes(app: FastAPI, state: ServerState) -> None:
     app.add_route("/settings/{name}", get_setting, methods=["GET"])
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` with anything JSON cannot hold turned into strings."""
-    import json
-
-    return json.loads(json.dumps(value, default=str))
-
-
 async def _change_settings(request: Request, state: ServerState, payload: Any) -> None:
     from .settings_api import SettingsError, apply_settings, validate_settings
 
@@ -188,7 +189,7 @@ async def _change_settings(request: Request, state: ServerState, payload: Any) -
     state.registry.overrides.update({k: v for k, v in payload.items() if k != "messages"})
 
 
-def _print_banner(settings: ServerSettings) -> None:
+def print_banner(settings: ServerSettings) -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(
         f"interpreter server on http://{host}:{settings.port} (websocket ws://{host}:{settings.port}/)"
@@ -200,17 +201,19 @@ def _print_banner(settings: ServerSettings) -> None:
     sys.stdout.flush()
 
 
-def serve(interp: OpenInterpreter, host: str | None, port: int | None) -> int:
-    """Runs the server until interrupted; returns the exit code (2: refused configuration)."""
-    try:
-        settings = settings_for(interp, host, port)
-    except ConfigError as err:
-        print(f"interpreter: {err}", file=sys.stderr)
-        return 2
+def run_app(
+    settings: ServerSettings,
+    *,
+    ui: bool = False,
+    sock: Any = None,
+    announce: Callable[[], None] | None = None,
+) -> int:
+    """Serves ``create_app(settings)`` (on ``sock`` when given) until interrupted;
+    ``announce()`` runs once the app is built (it prints where to find it)."""
     try:
         import uvicorn
 
-        app = create_app(settings)
+        app = create_app(settings, ui=ui)
     except ImportError as err:
         print(
             f"interpreter: the server needs extra packages ({err.name}): "
@@ -218,12 +221,23 @@ def serve(interp: OpenInterpreter, host: str | None, port: int | None) -> int:
             file=sys.stderr,
         )
         return 1
-    _print_banner(settings)
+    if announce is not None:
+        announce()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock] if sock is not None else None)
     except SystemExit as exit_:  # uvicorn exits when it cannot bind
         return exit_.code if isinstance(exit_.code, int) else 1
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def serve(interp: OpenInterpreter, host: str | None, port: int | None) -> int:
+    """Runs the server until interrupted; returns the exit code (2: refused configuration)."""
+    try:
+        settings = settings_for(interp, host, port)
+    except ConfigError as err:
+        print(f"interpreter: {err}", file=sys.stderr)
+        return 2
+    return run_app(settings, announce=lambda: print_banner(settings))

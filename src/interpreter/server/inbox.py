@@ -14,6 +14,7 @@ from typing import Any
 Received = dict[str, Any]
 
 FIELDS = ("role", "type", "format")
+COMMAND_FIELDS = ("hash", "code", "conversation", "settings")  # a command's arguments
 
 
 class InboxError(ValueError):
@@ -46,6 +47,7 @@ class Inbox:
         message.setdefault("role", "user")
         if "content" in chunk:
             message["content"] = chunk["content"]
+        _add_arguments(message, chunk)
         self.messages.append(message)
 
     def _add(self, chunk: dict[str, Any]) -> None:
@@ -56,6 +58,7 @@ class Inbox:
         for key in FIELDS:
             if key in chunk:
                 last.setdefault(key, chunk[key])
+        _add_arguments(last, chunk)
         content = chunk["content"]
         if "content" not in last:
             last["content"] = content
@@ -69,6 +72,11 @@ class Inbox:
         self.open = False
         self.messages = []
         return batch
+
+
+def _add_arguments(message: Received, chunk: dict[str, Any]) -> None:
+    if message.get("type") == "command" or chunk.get("type") == "command":
+        message.update({k: chunk[k] for k in COMMAND_FIELDS if k in chunk})
 
 
 def _differs(message: Received, chunk: dict[str, Any]) -> bool:

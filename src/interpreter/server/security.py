@@ -127,13 +127,24 @@ def _json_response(status: int, message: str) -> tuple[dict[str, Any], bytes]:
 class RequestGuard:
     """ASGI middleware: Host, Origin and (HTTP) token checks before anything runs."""
 
-    def __init__(self, app: ASGIApp, policy: HostPolicy, token: str) -> None:
+    def __init__(
+        self, app: ASGIApp, policy: HostPolicy, token: str, public_prefixes: tuple[str, ...] = ()
+    ) -> None:
         from ..store.redaction import register_secret
 
         self.app = app
         self.policy = policy
         self.token = token
+        self.public_prefixes = public_prefixes  # e.g. "/ui": it and everything under "/ui/"
         register_secret(token)  # code that prints it never gets it into a saved conversation
+
+    def is_public(self, path: str) -> bool:
+        """Served without a token (Host and Origin are still checked)."""
+        if path in PUBLIC_PATHS:
+            return True
+        if any(part in (".", "..") for part in path.split("/")):
+            return False
+        return any(path == p or path.startswith(p + "/") for p in self.public_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -156,7 +167,7 @@ class RequestGuard:
             return 403, "forbidden: unknown Host header (only this server's own names are served)"
         if not self.policy.origin_ok(headers.get("origin")):
             return 403, "forbidden: cross-origin requests are not allowed"
-        if scope["type"] == "websocket" or scope.get("path") in PUBLIC_PATHS:
+        if scope["type"] == "websocket" or self.is_public(str(scope.get("path", ""))):
             return None
         given = presented_token(headers)
         if given is None:

@@ -3,7 +3,9 @@
 A ``Run`` is one ``chat(stream=True)`` reply. Its blocking generator runs in a thread of
 its own; chunks reach the event loop through an ``asyncio.Queue`` (``Run.events``). A
 ``confirmation`` chunk is followed by ``AWAITING`` and the thread waits for
-``Run.approve(True|False)``; the last event is always ``Finished``.
+``Run.approve(answer)`` (an ``Answer``: True, False, edited code, or
+``{"hash": ..., "approve": bool}``, as ``chat()`` reads it); ``Run.pending_hash`` is the
+sha256 of the code waiting. The last event is always ``Finished``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ..lmc import Chunk, Message
+from ..lmc import Chunk, Decision, Message
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
@@ -47,6 +49,7 @@ class Finished:
 
 
 RunEvent = Chunk | Awaiting | Finished
+Answer = Decision  # what chat(stream=True)'s generator accepts via send()
 
 
 class SessionLimit(Exception):
@@ -62,9 +65,10 @@ class Run:
         self.events: asyncio.Queue[RunEvent] = asyncio.Queue()
         self.done = asyncio.Event()
         self.awaiting = False
+        self.pending_hash: str | None = None  # sha256 of the code waiting for approval
         self.muted = False  # set by a consumer that no longer forwards this run's events
         self._loop = asyncio.get_running_loop()
-        self._decisions: queue.Queue[bool] = queue.Queue()
+        self._decisions: queue.Queue[Answer] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="interpreter-session", daemon=True)
 
     def start(self) -> Run:
@@ -75,12 +79,13 @@ class Run:
     def finished(self) -> bool:
         return self.done.is_set()
 
-    def approve(self, decision: bool) -> bool:
+    def approve(self, answer: Answer) -> bool:
         """Answers the pending confirmation; False when none is pending."""
         if not self.awaiting:
             return False
         self.awaiting = False
-        self._decisions.put(decision)
+        self.pending_hash = None
+        self._decisions.put(answer)
         return True
 
     def stop(self) -> None:
@@ -103,6 +108,16 @@ class Run:
             if isinstance(event, Finished):
                 return
 
+    async def batches(self) -> AsyncIterator[list[RunEvent]]:
+        """The events in order, each time all that have queued up (at least one)."""
+        while True:
+            batch = [await self.events.get()]
+            while not isinstance(batch[-1], Finished) and not self.events.empty():
+                batch.append(self.events.get_nowait())
+            yield batch
+            if isinstance(batch[-1], Finished):
+                return
+
     # -- the worker thread -------------------------------------------------------------
 
     def _work(self) -> None:
@@ -120,7 +135,7 @@ class Run:
         interp = self.interp
         interp.messages.extend(self.messages[:-1])
         gen = interp.chat(self.messages[-1], display=False, stream=True)
-        answer: bool | None = None
+        answer: Answer | None = None
         while True:
             try:
                 chunk = gen.send(answer)
@@ -128,6 +143,9 @@ class Run:
                 return
             answer = None
             if chunk.get("type") == "confirmation":
+                content = chunk.get("content")
+                shown = content.get("hash") if isinstance(content, dict) else None
+                self.pending_hash = shown if isinstance(shown, str) else None
                 self.awaiting = True
                 self._emit(chunk.copy())
                 self._emit(AWAITING)

@@ -141,3 +141,10 @@ def read_setting(interp: OpenInterpreter, name: str) -> Any:
     if hasattr(interp, name):
         raise SettingsError(403, f"the setting {name!r} is not readable through the server")
     raise SettingsError(404, f"unknown setting {name!r}")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with anything JSON cannot hold turned into strings."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))

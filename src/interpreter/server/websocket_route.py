@@ -6,8 +6,12 @@ already carried the token as ``X-API-KEY`` / ``Authorization: Bearer``. Then LMC
 framed with start/end flags go in, and the reply's chunks come out, each response ending with
 ``{"role": "server", "type": "status", "content": "complete"}``. When code waits for
 approval the client gets the ``confirmation`` chunk and a ``complete`` status; the command
-``{"type": "command", "content": "go"}`` runs it, ``"stop"`` stops the current run (and a
-new message declines the pending code). Leaving stops the run and ends the session.
+``{"type": "command", "content": "go"}`` runs it (with ``"hash"``, only if that is the
+sha256 of the code waiting; with ``"code"`` and its ``"hash"``, the edited code: see
+``approval``), ``"decline"`` declines it, ``"stop"`` stops the current run (and a new
+message declines the pending code). ``resume``, ``reset`` and ``settings`` act on the
+session (``session_commands``); a ``usage`` message precedes each response's
+``complete``. Leaving stops the run and ends the session.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from .approval import ApprovalRefused, answer_for
 from .inbox import Inbox, InboxError, Received
+from .outbox import merge_text
 from .security import presented_token, token_matches
-from .sessions import AWAITING, Finished, Run, Session, SessionLimit
+from .session_commands import SESSION_COMMANDS, CommandError, run_session_command, usage_message
+from .sessions import AWAITING, Finished, Run, RunEvent, Session, SessionLimit
 
 if TYPE_CHECKING:
     from fastapi import WebSocket
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMPLETE = {"role": "server", "type": "status", "content": "complete"}
+KNOWN_COMMANDS = "use go, decline, stop, resume, reset or settings"
 
 
 def server_error(message: str) -> dict[str, Any]:
@@ -93,20 +101,42 @@ class Connection:
         if not batch:
             return
         if batch[-1].get("type") == "command":
-            await self.command(str(batch[-1].get("content", "")).strip())
+            await self.command(batch[-1])
         else:
             await self.respond(batch)
 
-    async def command(self, name: str) -> None:
+    async def command(self, command: dict[str, Any]) -> None:
+        name = str(command.get("content", "")).strip()
         run = self.session.run
-        if name == "go":
-            if run is None or not run.approve(True):
-                await self.fail("no code is waiting for approval")
+        if name in ("go", "decline"):
+            await self.decide(name, command)
         elif name == "stop":
             if run is not None:
                 await run.stopped()
+        elif name in SESSION_COMMANDS:
+            try:
+                reply = await run_session_command(self.session, name, command)
+            except CommandError as err:
+                await self.fail(str(err))
+                return
+            await self.send(reply)
+            await self.send(COMPLETE)
         else:
-            await self.fail(f"unknown command {name!r} (use 'go' or 'stop')")
+            await self.fail(f"unknown command {name!r} ({KNOWN_COMMANDS})")
+
+    async def decide(self, name: str, command: dict[str, Any]) -> None:
+        """``go`` / ``decline``: answers the code waiting, if the hash allows it."""
+        run = self.session.run
+        if run is None or not run.awaiting:
+            await self.fail("no code is waiting for approval")
+            return
+        try:
+            answer = answer_for(name, command, run.pending_hash)
+        except ApprovalRefused as err:
+            await self.fail(str(err))
+            return
+        if not run.approve(answer):
+            await self.fail("no code is waiting for approval")
 
     async def respond(self, batch: list[Received]) -> None:
         # The inbox gave each message a role and a type; chat() checks the rest.
@@ -118,17 +148,22 @@ class Connection:
 
     async def forward(self, run: Run) -> None:
         """Sends the run's chunks; a ``complete`` status ends each response."""
-        async for event in run:
-            if run.muted:
-                continue
-            if event is AWAITING:
-                await self.send(COMPLETE)
-            elif isinstance(event, Finished):
-                if event.error is not None:
-                    await self.send(server_error(event.error))
-                await self.send(COMPLETE)
-            else:
-                await self.send(event)
+        async for batch in run.batches():
+            for event in merge_text(batch):
+                if not run.muted:
+                    await self.send_event(event)
+
+    async def send_event(self, event: RunEvent) -> None:
+        if event is AWAITING:
+            await self.send(usage_message(self.session.interp))
+            await self.send(COMPLETE)
+        elif isinstance(event, Finished):
+            if event.error is not None:
+                await self.send(server_error(event.error))
+            await self.send(usage_message(self.session.interp))
+            await self.send(COMPLETE)
+        else:
+            await self.send(event)
 
     async def fail(self, message: str) -> None:
         await self.send(server_error(message))

@@ -56,6 +56,11 @@ COMMAND_FLAGS: dict[str, Flag] = {
         Flag("local_models", None, "open the local models folder"),
         Flag("conversations", None, "pick an earlier conversation to resume"),
         Flag("server", None, "serve the interpreter over HTTP and websocket"),
+        Flag(
+            "ui",
+            None,
+            "serve the web UI on 127.0.0.1 and open it in a browser (with --server: on its port)",
+        ),
         Flag("version", None, "print the version and exit"),
         Flag("stdin", "s", "read the message from standard input"),
         Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
@@ -68,7 +73,7 @@ HELP_ORDER = (
     "context_window", "max_tokens", "max_budget", "api_base", "api_key", "api_version",
     "max_output", "loop", "max_turns", "disable_telemetry", "offline", "speak_messages",
     "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
-    "conversations", "server", "version", "plain", "stdin", "json", "sandbox",
+    "conversations", "server", "ui", "version", "plain", "stdin", "json", "sandbox",
     "allow_network", "sandbox_allow_home", "kernel_gateway",
 )  # fmt: skip
 

@@ -92,8 +92,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ProfileError as err:
         _error(str(err))
         return EXIT_USAGE
-    if args.server:
-        return _serve(interp)
+    if args.server or args.ui:
+        return _serve(interp, ui=bool(args.ui), server_mode=bool(args.server))
     return _chat(interp, args)
 
 
@@ -169,11 +169,15 @@ def _reset_profile(name: str) -> int:
     return EXIT_OK
 
 
-def _serve(interp: OpenInterpreter) -> int:
+def _serve(interp: OpenInterpreter, *, ui: bool = False, server_mode: bool = True) -> int:
     import importlib.util
 
     if importlib.util.find_spec("interpreter.server.app") is None:
         raise UsageError("--server is not available in this version")
+    if ui:
+        from ..server.ui_launch import serve_ui
+
+        return serve_ui(interp, server_mode=server_mode)
     from ..server.app import serve
 
     return serve(interp, None, None)
