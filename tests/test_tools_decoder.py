@@ -117,14 +117,16 @@ def test_missing_language_means_python() -> None:
     ]
 
 
-def test_bare_json_string_and_raw_code_are_python() -> None:
+def test_bare_json_string_is_python_and_raw_code_is_an_error() -> None:
     assert summary(decode(chunked('"print(\\"hi\\")"', 2))) == (
         "python",
         'print("hi")',
         CodeEnd("python", 'print("hi")'),
     )
     for raw in ("  import os\nprint(os.getcwd())", "[1, 2]"):
-        assert summary(decode(chunked(raw, 3))) == ("python", raw, CodeEnd("python", raw))
+        end = decode(chunked(raw, 3))[-1]
+        assert isinstance(end, CodeEnd) and end.code == raw
+        assert end.error is not None and "JSON object" in end.error
 
 
 def test_unknown_language_is_an_error_naming_the_supported_ones() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,30 @@ class CodeEnd:
 
 
 @dataclass(frozen=True)
+class ToolStart:
+    """The model starts calling ``name``, a tool other than ``execute``."""
+
+    name: str
+    call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolEnd:
+    """A complete call of a tool other than ``execute``.
+
+    ``arguments`` is the parsed JSON object (None when it is not one); ``raw`` is what the
+    model sent. ``error`` is set when the call must not run (arguments that are not a JSON
+    object, a tool that was never offered); the core then reports it to the model.
+    """
+
+    name: str
+    arguments: dict[str, Any] | None
+    raw: str
+    error: str | None = None
+    call_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Usage:
     """Tokens used by one request, and its cost in USD where known."""
 
@@ -51,4 +76,4 @@ class Usage:
     cost: float | None = None
 
 
-Event = TextDelta | CodeStart | CodeDelta | CodeEnd | Usage
+Event = TextDelta | CodeStart | CodeDelta | CodeEnd | ToolStart | ToolEnd | Usage

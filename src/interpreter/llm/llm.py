@@ -8,26 +8,23 @@ events (``events.py``), ending with ``Usage``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..lmc import Message
 from ..settings import initialise
 from .errors import BudgetExceeded, ModelError, NoModelConfigured
-from .events import CodeEnd, Event, TextDelta, Usage
+from .events import Event, Usage
 from .model import Model, RequestSettings
 from .providers import OfflineRefused, Route, check_offline, choose_route
 from .registry import open_model
+from .reply import ReplyDecoder
 from .retry import RetryPolicy
 from .usage import UsageLedger
 from .wire import (
     CODE_OUTPUT_TEMPLATE,
     EMPTY_CODE_OUTPUT_TEMPLATE,
     Piece,
-    TextPiece,
-    ToolPiece,
-    UsagePiece,
     WireMessage,
     WireOptions,
     to_openai,
@@ -35,9 +32,6 @@ from .wire import (
 
 if TYPE_CHECKING:
     import httpx
-
-    from .fences import FenceParser
-    from .tools import ToolCallDecoder
 
 
 class Llm:
@@ -85,23 +79,33 @@ class Llm:
     # -- public ------------------------------------------------------------------------
 
     def stream(
-        self, messages: list[Message], *, system_message: str, languages: Sequence[str]
+        self,
+        messages: list[Message],
+        *,
+        system_message: str,
+        languages: Sequence[str],
+        tools: Sequence[Mapping[str, Any]] = (),
     ) -> Iterator[Event]:
-        """Send ``messages`` (LMC, no system message) and yield the reply as events."""
+        """Send ``messages`` (LMC, no system message) and yield the reply as events.
+
+        Function-calling models are offered ``execute`` (in ``languages``) and ``tools``
+        (OpenAI ``{"type": "function", "function": {...}}`` entries); text-only models
+        write fenced code and are offered no tools."""
         route = self.route()
         model = self._model(route)
         functions = self._functions(route)
         wire = self._fitted(self._wire(messages, system_message, route, functions), model)
         self._check_budget(wire)
-        tools: list[dict[str, Any]] = []
+        schemas: list[dict[str, Any]] = []
         if functions:
             from .tools import execute_tool_schema
 
-            tools = [execute_tool_schema(languages)]
+            schemas = [execute_tool_schema(languages), *(dict(t) for t in tools)]
         if self.verbose or self.debug:
-            self._trace_request(route, model, wire, tools, functions)
-        pieces = model.stream(wire, tools, self._settings())
-        yield from self._events(pieces, wire, languages, functions)
+            self._trace_request(route, model, wire, schemas, functions)
+        pieces = model.stream(wire, schemas, self._settings())
+        names = [str(t["function"]["name"]) for t in schemas[1:]]
+        yield from self._events(pieces, wire, ReplyDecoder(functions, names))
 
     def count_tokens(self, messages: list[Message], *, system_message: str) -> int:
         """Tokens of the request these messages would make (before fitting)."""
@@ -228,13 +232,8 @@ class Llm:
     # -- reply -------------------------------------------------------------------------
 
     def _events(
-        self,
-        pieces: Iterator[Piece],
-        wire: list[WireMessage],
-        languages: Sequence[str],
-        functions: bool,
+        self, pieces: Iterator[Piece], wire: list[WireMessage], reply: ReplyDecoder
     ) -> Iterator[Event]:
-        reply = _Reply(languages, functions)
         for piece in pieces:
             if self.debug:
                 self._trace(f"received {piece!r}", detail=True)
@@ -242,7 +241,7 @@ class Llm:
         yield from reply.close()
         yield self._usage(reply, wire)
 
-    def _usage(self, reply: _Reply, wire: list[WireMessage]) -> Usage:
+    def _usage(self, reply: ReplyDecoder, wire: list[WireMessage]) -> Usage:
         from .cost import cost_of
 
         if reply.usage is not None:
@@ -295,54 +294,3 @@ class Llm:
         self._trace(summary)
         for line in detail_lines(wire, tools):
             self._trace(line, detail=True)
-
-
-class _Reply:
-    """Turns provider pieces into events: tool calls through ToolCallDecoder, text of
-    text-only models through FenceParser. Nothing is closed unless the stream completed."""
-
-    def __init__(self, languages: Sequence[str], functions: bool) -> None:
-        self.languages = languages
-        self.fences: FenceParser | None = None
-        if not functions:
-            from .fences import FenceParser
-
-            self.fences = FenceParser()
-        self.decoder: ToolCallDecoder | None = None
-        self.index: int | None = None
-        self.call_id: str | None = None
-        self.usage: UsagePiece | None = None
-        self.parts: list[str] = []
-
-    def feed(self, piece: Piece) -> list[Event]:
-        if isinstance(piece, TextPiece):
-            self.parts.append(piece.text)
-            return self.fences.feed(piece.text) if self.fences else [TextDelta(piece.text)]
-        if isinstance(piece, ToolPiece):
-            self.parts.append(piece.arguments)
-            events = self._end_call() if piece.index != self.index else []
-            if self.decoder is None:
-                from .tools import ToolCallDecoder
-
-                # Any name passes here: the computer knows the aliases (bash, js, ...) and
-                # reports an unknown language to the model itself.
-                self.decoder = ToolCallDecoder()
-                self.index, self.call_id = piece.index, piece.call_id
-            self.call_id = self.call_id or piece.call_id
-            return events + self.decoder.feed(piece.arguments)
-        self.usage = piece
-        return []
-
-    def close(self) -> list[Event]:
-        events = self.fences.close() if self.fences else []
-        return events + self._end_call()
-
-    def _end_call(self) -> list[Event]:
-        if self.decoder is None:
-            return []
-        events = self.decoder.close()
-        self.decoder, self.index = None, None
-        return [replace(e, call_id=self.call_id) if isinstance(e, CodeEnd) else e for e in events]
-
-    def text(self) -> str:
-        return "".join(self.parts)

@@ -6,8 +6,9 @@ decoded ``code`` string (escapes decoded incrementally, never half an escape). `
 parses the whole arguments and emits the authoritative ``CodeEnd``, with ``error`` set when
 the call cannot run. A ``CodeStart`` always comes before the ``CodeEnd``.
 
-Tolerated like Open Interpreter: ``{"code": ...}`` without a language means python, and so do
-arguments that are a bare JSON string or raw code rather than an object.
+Tolerated like Open Interpreter: ``{"code": ...}`` without a language means python, and so
+does a bare JSON string. Arguments that are not JSON (raw code) or another JSON value are
+an error: they are reported to the model and never run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Any
 from .events import CodeDelta, CodeEnd, CodeStart, Event
 
 DEFAULT_LANGUAGE = "python"
+NOT_AN_OBJECT = (
+    'the tool call\'s arguments must be a JSON object: {"language": ..., "code": ...}'
+)
 
 _SIMPLE_ESCAPES = {
     '"': '"',
@@ -211,8 +215,8 @@ class ToolCallDecoder:
 
     def _final(self, raw: str) -> tuple[str, str, str | None]:
         so_far = "".join(self._code)
-        if self._mode == "raw":
-            return DEFAULT_LANGUAGE, raw, None
+        if self._mode == "raw":  # never run: the model did not say what this is
+            return DEFAULT_LANGUAGE, raw, NOT_AN_OBJECT
         try:
             value = json.loads(raw, strict=False) if raw.strip() else {}
         except json.JSONDecodeError as err:
