@@ -42,8 +42,8 @@ def test_without_a_terminal_and_without_y_code_is_declined(tmp_path: Path, serve
     server.script(Reply.tool_call("python", MARKER_CODE), Reply.text("unused"))
     env = cli_env(tmp_path / "cfg")
     done = run_piped(model_args(server.url), env, tmp_path, stdin="write the marker")
-    assert done.returncode == 0, done.stderr
-    assert "-y" in done.stdout and "not run" in done.stdout
+    assert done.returncode == 3, done.stderr  # declined: nobody could approve it
+    assert "-y" in done.stderr and "not run" in done.stderr
     assert not (tmp_path / "marker.txt").exists()
     assert len(server.requests) == 1
 
@@ -212,7 +212,7 @@ def test_json_mode_without_y_declines_and_stdout_stays_json(tmp_path: Path, serv
     server.script(Reply.tool_call("python", MARKER_CODE))
     env = cli_env(tmp_path / "cfg")
     done = run_piped(["--json", *model_args(server.url), "go"], env, tmp_path)
-    assert done.returncode == 0
+    assert done.returncode == 3
     chunks = [json.loads(line) for line in done.stdout.splitlines()]
     assert any(c["type"] == "confirmation" for c in chunks)
     assert "-y" in done.stderr

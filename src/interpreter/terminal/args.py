@@ -59,6 +59,11 @@ COMMAND_FLAGS: dict[str, Flag] = {
         Flag("version", None, "print the version and exit"),
         Flag("stdin", "s", "read the message from standard input"),
         Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
+        Flag(
+            "interactive",
+            "i",
+            "stay in the chat after the task given as words (which otherwise runs once)",
+        ),
     )
 }
 #: Every flag, in the order --help lists them (0.4.3's order, then ours).
@@ -68,7 +73,7 @@ HELP_ORDER = (
     "context_window", "max_tokens", "max_budget", "api_base", "api_key", "api_version",
     "max_output", "loop", "disable_telemetry", "offline", "speak_messages", "safe_mode",
     "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
-    "conversations", "server", "version", "plain", "stdin", "json", "sandbox",
+    "conversations", "server", "version", "plain", "stdin", "json", "interactive", "sandbox",
     "allow_network", "kernel_gateway",
 )  # fmt: skip
 
@@ -131,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="interpreter",
         description="Let language models run code on your computer, with your approval.",
         epilog=(
-            "Bare words are taken as the first message: interpreter list my files. "
+            "Bare words are a task, run once: interpreter list my files (-i to stay). "
             "Not supported yet: --os, --vision, --speak_messages."
         ),
         allow_abbrev=False,

@@ -1,7 +1,13 @@
 """The ``interpreter`` command.
 
+A task given on the command line (bare words, or standard input that is not a terminal)
+runs once and the command exits; ``-i`` / ``--interactive`` stays in the chat after it.
+Without a task, in a terminal, the interactive chat starts.
+
 Exit codes: 0 done, 1 model or provider error, 2 usage error (bad flag, bad profile),
-130 interrupted. Only argparse is imported before the prompt needs more.
+3 declined: code was not run because nobody could approve it (no terminal and no ``-y``),
+or ``--reset_profile`` was not confirmed; 130 interrupted. Only argparse is imported before
+the prompt needs more.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main", "run"]
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DECLINED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class SetupError(Exception):
@@ -187,18 +193,20 @@ def _chat(interp: OpenInterpreter, args: argparse.Namespace) -> int:
     from .display import make_ui
 
     message: str | None = args.message
-    interactive = sys.stdin.isatty() and not args.stdin and not args.json
-    if not interactive and (args.stdin or message is None):
+    terminal = sys.stdin.isatty() and not args.stdin and not args.json
+    if args.interactive and not terminal:
+        raise UsageError("--interactive needs a terminal (not --stdin, --json or a pipe)")
+    if not terminal and (args.stdin or message is None):
         piped = _read_stdin()
         message = f"{message}\n\n{piped}" if message and piped else (message or piped)
     ui = make_ui(interp, json_lines=bool(args.json))
     if args.conversations and not _resume(interp, ui):
         return EXIT_OK
-    if not interactive:
-        if not message:
-            raise UsageError("no message: give one as words, or on standard input")
-        return _one_shot(interp, message, ui)
-    return _interactive(interp, ui, message)
+    if terminal and (message is None or args.interactive):
+        return _interactive(interp, ui, message)
+    if not message:
+        raise UsageError("no message: give one as words, or on standard input")
+    return _one_shot(interp, message, ui)
 
 
 def _resume(interp: OpenInterpreter, ui: TerminalUI) -> bool:
@@ -219,7 +227,9 @@ def _one_shot(interp: OpenInterpreter, message: str, ui: TerminalUI) -> int:
     report(result, ui)
     if result.error:
         return EXIT_ERROR
-    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_DECLINED if result.declined else EXIT_OK
 
 
 def _interactive(interp: OpenInterpreter, ui: TerminalUI, first: str | None) -> int:
