@@ -342,7 +342,13 @@ class OpenInterpreter:
         return out
 
     def _save_conversation(self) -> None:
-        if not self.conversation_history or not self.messages:
+        """Write the conversation file: the whole of ``messages``, atomically (after each
+        step of a turn, and after ``%undo`` / ``%reset``). A conversation emptied by undoing
+        every turn has its file removed, and the next message starts a new one."""
+        if not self.conversation_history:
+            return
+        if not self.messages:
+            self._remove_conversation_file()
             return
         from ..store.conversations import conversation_filename, save_conversation
 
@@ -357,3 +363,11 @@ class OpenInterpreter:
             self.conversation_filename,
             secrets=secrets,
         )
+
+    def _remove_conversation_file(self) -> None:
+        if self.conversation_filename is None:
+            return
+        from ..store.conversations import remove_conversation
+
+        remove_conversation(self.conversation_history_path, self.conversation_filename)
+        self.conversation_filename = None

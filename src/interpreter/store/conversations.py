@@ -113,6 +113,18 @@ def save_conversation(
     return path
 
 
+def remove_conversation(directory: str | os.PathLike[str], filename: str) -> bool:
+    """Remove ``directory/filename`` (a conversation emptied by undoing every turn);
+    returns whether there was one."""
+    _check_filename(filename)
+    path = Path(directory) / filename
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def load_conversation(path: str | os.PathLike[str]) -> list[Message]:
     """The messages saved in ``path``; ``ConversationError`` if it is not a conversation."""
     data = _read_json(Path(path))
