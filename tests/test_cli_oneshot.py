@@ -238,18 +238,6 @@ def test_plain_output_has_no_boxes_or_colours(tmp_path: Path, server) -> None:
     assert "\x1b" not in done.stdout
 
 
-def test_reset_profile_rewrites_the_default(tmp_path: Path) -> None:
-    env = cli_env(tmp_path / "cfg")
-    profile = tmp_path / "cfg" / "open-interpreter" / "profiles" / "default.yaml"
-    profile.parent.mkdir(parents=True)
-    profile.write_text("llm:\n  model: something-else\n")
-    done = run_piped(["--reset_profile"], env, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "something-else" not in profile.read_text() and "version" in profile.read_text()
-    refused = run_piped(["--reset_profile", "other"], env, tmp_path)
-    assert refused.returncode == 2
-
-
 def test_local_without_a_local_server_says_how_to_start_one(tmp_path: Path) -> None:
     from interpreter.terminal.local import find_local_server
 

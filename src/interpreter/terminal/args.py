@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         const="",
         default=NOT_GIVEN,
         metavar="NAME",
-        help="reset a profile to its default (all default profiles without NAME)",
+        help="reset default.yaml to the defaults, asking first (-y: without asking); "
+        "keeps a backup and the permission rules",
     )
     parser.add_argument("message", nargs="*", help="the first message (optional)")
     return parser

@@ -92,7 +92,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.profiles or args.local_models:
         return _open_folders(args)
     if args.reset_profile != NOT_GIVEN:
-        return _reset_profile(args.reset_profile)
+        return _reset_profile(args.reset_profile, confirmed=bool(args.auto_run))
     try:
         interp = _interpreter(args)
     except ProfileError as err:
@@ -162,17 +162,46 @@ def _open_folders(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _reset_profile(name: str) -> int:
-    from ..store.atomic import atomic_write_text
+RESET_QUESTION = "Reset {path} to the defaults? (a backup is kept; permission rules stay) [y/N] "
+
+
+def _reset_profile(name: str, *, confirmed: bool) -> int:
+    """--reset_profile: asks first (y/N; without a terminal only ``-y`` confirms), keeps a
+    backup and the permission rules (store/profile_reset.py)."""
     from ..store.paths import profiles_dir
+    from ..store.profile_reset import reset_profile
     from ..store.profiles import default_profile_text
 
     if name not in ("", "default", "default.yaml"):
         raise UsageError(f"only the default profile can be reset, not {name!r}")
     path = profiles_dir() / "default.yaml"
-    atomic_write_text(path, default_profile_text())
-    print(f"Reset {path}.")
+    defaults = default_profile_text()
+    if path.is_file() and path.read_text(encoding="utf-8") == defaults:
+        print(f"{path} already holds the defaults.")
+        return EXIT_OK
+    if not confirmed and not _confirm(RESET_QUESTION.format(path=path)):
+        return EXIT_DECLINED
+    try:
+        done = reset_profile(path, defaults)
+    except OSError as err:
+        raise SetupError(f"cannot reset {path}: {err.strerror or err}") from None
+    print(done.summary())
     return EXIT_OK
+
+
+def _confirm(question: str) -> bool:
+    """y/N on the terminal; without one, say that -y is needed (stderr) and decline."""
+    if not sys.stdin.isatty():
+        _error("--reset_profile asks first: run it in a terminal, or add -y. Nothing changed.")
+        return False
+    try:
+        answer = input(question).strip().lower()
+    except EOFError:
+        answer = ""
+    if answer in ("y", "yes"):
+        return True
+    print("Nothing changed.")
+    return False
 
 
 def _serve(interp: OpenInterpreter) -> int:
