@@ -35,7 +35,8 @@ def worker(side: str, rest: list[str]) -> dict[str, Any]:
     started = time.perf_counter()
     messages = interp.chat("Write a long text.", display=False)
     elapsed = time.perf_counter() - started
-    text = "".join(m.get("content", "") for m in messages if m.get("type") == "message")
+    replies = [m for m in messages if m.get("role") == "assistant" and m.get("type") == "message"]
+    text = "".join(m.get("content", "") for m in replies)
     if len(text.strip()) < size * 0.99:
         raise RuntimeError(f"got {len(text)} characters of {size}")
     return {"elapsed": elapsed}

@@ -27,6 +27,7 @@ def test_auto_run_returns_new_messages_and_output_reaches_model(
     interp.auto_run = True
     new = interp.chat("say hello", display=False)
     assert new == [
+        {"role": "user", "type": "message", "content": "say hello"},
         {
             "role": "assistant",
             "type": "code",
@@ -167,7 +168,10 @@ def test_edited_code_runs_instead(
 def test_message_alias_and_list_input(server: FakeModelServer, interp: OpenInterpreter) -> None:
     server.script(Reply.text("Hi there"))
     new = interp.chat([{"role": "user", "message": "Hello!"}], display=False)
-    assert new == [{"role": "assistant", "type": "message", "content": "Hi there"}]
+    assert new == [
+        {"role": "user", "type": "message", "content": "Hello!"},
+        {"role": "assistant", "type": "message", "content": "Hi there"},
+    ]
     assert interp.messages[0] == {"role": "user", "type": "message", "content": "Hello!"}
     assert server.requests[0]["messages"][-1]["content"] == "Hello!"
 
@@ -181,6 +185,73 @@ def test_messages_reset_and_restore(server: FakeModelServer, interp: OpenInterpr
     interp.messages = messages
     interp.chat("Who am I?", display=False)
     assert "Killian" in str(server.requests[2]["messages"])
+
+
+def test_restored_messages_carry_the_users_message(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    server.script(Reply.text("Hello."), Reply.text("You are Killian."))
+    messages = interp.chat("My name is Killian.", display=False)
+    assert messages == [
+        {"role": "user", "type": "message", "content": "My name is Killian."},
+        {"role": "assistant", "type": "message", "content": "Hello."},
+    ]
+    interp.messages = []
+    interp.messages = messages
+    interp.chat("Who am I?", display=False)
+    sent = [(m["role"], m["content"]) for m in server.requests[1]["messages"][1:]]
+    assert sent == [
+        ("user", "My name is Killian."),
+        ("assistant", "Hello."),
+        ("user", "Who am I?"),
+    ]
+
+
+def test_a_dict_message_is_returned_with_the_replies(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    server.script(Reply.text("Noted."))
+    new = interp.chat({"role": "user", "message": "remember 7"}, display=False)
+    assert [m["content"] for m in new] == ["remember 7", "Noted."]
+
+
+def test_chat_with_lists_returns_each_whole_conversation(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    """Three list chats in a row on one instance (issue 18): each returns the list it was
+    given and the reply, so ``messages = returned`` round-trips, and the next request
+    carries the list given."""
+    server.script(Reply.text("R1"), Reply.text("R2"), Reply.text("R3"))
+    inputs = [
+        [{"role": "user", "content": "first"}],
+        [
+            {"role": "user", "content": "z"},
+            {"role": "assistant", "content": "w"},
+            {"role": "user", "content": "second"},
+        ],
+        [{"role": "user", "content": "third"}],
+    ]
+    returned = [[m["content"] for m in interp.chat(given, display=False)] for given in inputs]
+    assert returned == [["first", "R1"], ["z", "w", "second", "R2"], ["third", "R3"]]
+    sent = [[m["content"] for m in r["messages"][1:]] for r in server.requests]
+    assert sent == [["first"], ["z", "w", "second"], ["third"]]
+    assert [m["content"] for m in interp.messages] == ["third", "R3"]
+
+
+def test_chat_without_a_message_returns_only_the_replies(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    server.script(Reply.text("one"), Reply.text("two"))
+    interp.chat("go on", display=False)
+    assert [m["content"] for m in interp.chat(display=False)] == ["two"]
+
+
+def test_returned_messages_are_copies(server: FakeModelServer, interp: OpenInterpreter) -> None:
+    server.script(Reply.text("Hi."))
+    new = interp.chat("hello", display=False)
+    for message in new:  # what the seed's swap_roles does
+        message["role"] = "assistant" if message["role"] == "user" else "user"
+    assert [m["role"] for m in interp.messages] == ["user", "assistant"]
 
 
 def test_instances_share_nothing(server: FakeModelServer) -> None:
@@ -252,13 +323,13 @@ def test_text_model_runs_fenced_code(server: FakeModelServer, interp: OpenInterp
         Reply.text("Here:\n```bash\necho fenced\n```\n", chunk_size=2), Reply.text("done")
     )
     new = interp.chat("go", display=False)
-    assert new[1] == {
+    assert new[2] == {
         "role": "assistant",
         "type": "code",
         "format": "bash",
         "content": "echo fenced",
     }
-    assert new[2]["content"] == "fenced\n"
+    assert new[3]["content"] == "fenced\n"
     follow_up = server.requests[1]["messages"][-1]
     assert follow_up["role"] == "user" and "fenced" in follow_up["content"]
     assert "tools" not in server.requests[0]
@@ -276,7 +347,10 @@ def test_background_chat_and_wait(server: FakeModelServer, interp: OpenInterpret
     server.script(Reply.text("background reply"))
     assert interp.chat("hi", display=False, blocking=False) is None
     new = interp.wait()
-    assert new == [{"role": "assistant", "type": "message", "content": "background reply"}]
+    assert new == [
+        {"role": "user", "type": "message", "content": "hi"},
+        {"role": "assistant", "type": "message", "content": "background reply"},
+    ]
 
 
 def test_stop_ends_a_running_background_chat(
@@ -351,7 +425,7 @@ def test_tool_call_with_an_alias_runs(server: FakeModelServer, interp: OpenInter
     interp.auto_run = True
     server.script(Reply.tool_call("bash", "echo via-alias"), Reply.text("ok"))
     new = interp.chat("go", display=False)
-    assert new[1]["content"] == "via-alias\n"
+    assert new[2]["content"] == "via-alias\n"
 
 
 def test_tool_call_with_an_unknown_language_is_reported(

@@ -84,5 +84,5 @@ def test_chat_with_display_uses_the_registered_display(server: FakeModelServer, 
         interp.computer.terminate()
     assert display.shown == ["make the marker", "interactive"]
     assert (here / "shown-marker").exists()
-    assert [m["type"] for m in new] == ["code", "console", "message"]
+    assert [m["type"] for m in new] == ["message", "code", "console", "message"]
     assert new[-1]["content"] == "Done."

@@ -212,14 +212,19 @@ class OpenInterpreter:
         stream: bool = False,
         blocking: bool = True,
     ) -> list[Message] | Stream | None:
-        """Send ``message`` and run the task; return the new messages.
+        """Send ``message`` and run the task; return the messages of this chat.
 
         ``message``: a str or dict is appended to ``messages`` (``"message"`` is accepted as
-        an alias of ``"content"``); a list replaces ``messages``. With ``stream=True`` a
-        generator of LMC chunks is returned. ``blocking=False`` runs in a background
-        thread (returning None); ``wait()`` returns its messages. ``display=True`` shows
-        the chat in the terminal, or whichever display is registered (core/display.py),
-        and with no message is the interactive chat (returning None).
+        an alias of ``"content"``); a list replaces ``messages``. The messages returned
+        are what this call put in the conversation, so that ``interpreter.messages =
+        returned`` restores it: the user's message and the replies (a str or dict), the
+        whole conversation (a list: the list given and the replies), or only the replies
+        (no message: the conversation continues). They are copies: changing them changes
+        nothing here. With ``stream=True`` a generator of LMC chunks is returned.
+        ``blocking=False`` runs in a background thread (returning None); ``wait()``
+        returns its messages. ``display=True`` shows the chat in the terminal, or
+        whichever display is registered (core/display.py), and with no message is the
+        interactive chat (returning None).
 
         Approval: no code runs unless ``auto_run`` is true, or the consumer of the
         stream answers the ``confirmation`` chunk with ``gen.send(True)`` (or an edited
@@ -235,7 +240,7 @@ class OpenInterpreter:
         start = self._add_input(message)
         for _ in self._respond():
             pass
-        return self.messages[start:]
+        return self._since(start)
 
     def _stream(self, message: ChatInput | None) -> Stream:
         self._add_input(message)
@@ -246,19 +251,35 @@ class OpenInterpreter:
         if message is None:
             display.interactive_chat(self)
             return None
-        start = len(self.messages) + (0 if isinstance(message, list) else 1)
-        display.show_chat(self, message)
-        return self.messages[start:]
+        start = self._input_start(message)
+        display.show_chat(self, message)  # adds the input with chat(stream=True)
+        return self._since(start)
+
+    def _input_start(self, message: ChatInput | None) -> int:
+        """Where the messages of a chat with ``message`` will start in ``messages``: the
+        start of a list (which replaces the conversation), else the end of the
+        conversation now (where a str or dict is appended). Checks ``message`` first."""
+        if isinstance(message, list):
+            normalize_all(message)  # a MessageError before the display starts
+            return 0
+        if message is not None:
+            normalize(message)
+        return len(self.messages)
 
     def _add_input(self, message: ChatInput | None) -> int:
-        """Adds the user's input; returns where the new messages will start."""
+        """Adds the user's input; returns where the messages of this chat start (see
+        ``_input_start``)."""
         if message is None:
             return len(self.messages)
         if isinstance(message, list):
             self.messages = normalize_all(message)
-        else:
-            self.messages.append(normalize(message))
-        return len(self.messages)
+            return 0
+        self.messages.append(normalize(message))
+        return len(self.messages) - 1
+
+    def _since(self, start: int) -> list[Message]:
+        """Copies of the messages from ``start`` on (the caller may change them freely)."""
+        return [message.copy() for message in self.messages[start:]]
 
     def _respond(self) -> Stream:
         from .turn import Turn  # loaded with the first chat, not with the package
@@ -354,7 +375,13 @@ class OpenInterpreter:
     _last_save: Saved | None = None
 
     def _save_conversation(self) -> None:
-        if not self.conversation_history or not self.messages:
+        """Write the conversation file: the whole of ``messages``, atomically (after each
+        step of a turn, and after ``%undo`` / ``%reset``). A conversation emptied by undoing
+        every turn has its file removed, and the next message starts a new one."""
+        if not self.conversation_history:
+            return
+        if not self.messages:
+            self._remove_conversation_file()
             return
         from ..store.conversation_writer import save_session
         from ..store.redaction import secrets_to_redact
@@ -368,3 +395,11 @@ class OpenInterpreter:
             secrets=secrets_to_redact(configured),
         )
         self.conversation_filename = self._last_save.filename
+
+    def _remove_conversation_file(self) -> None:
+        if self.conversation_filename is None:
+            return
+        from ..store.conversations import remove_conversation
+
+        remove_conversation(self.conversation_history_path, self.conversation_filename)
+        self.conversation_filename = None

@@ -194,7 +194,7 @@ class _MessagesReply:
 def _stream_error(event: dict[str, Any], route: Route) -> Exception:
     """An in-stream error event as our error (a Transient when the provider is overloaded)."""
     error = event.get("error") or {}
-    message = f"{route.provider} failed while answering: {one_line(str(error.get('message')))}"
+    message = f"{route.server} failed while answering: {one_line(str(error.get('message')))}"
     if error.get("type") in ("overloaded_error", "api_error", "rate_limit_error"):
         return Transient(ProviderError(message))
     return ProviderError(message)

@@ -74,16 +74,15 @@ def _attempt(client: httpx.Client, request: SseRequest, reply: SseReply) -> Iter
                 response.read()
                 raise status_error(
                     response.status_code,
-                    route.provider,
+                    route.server,
                     error_message(response.text),
                     response.headers.get("retry-after"),
+                    request.url,
                 )
             yield from _read(response, route, reply)
     except httpx.TransportError as err:
         reason = one_line(str(err)) or type(err).__name__
-        raise Transient(
-            ProviderError(f"cannot reach {route.provider} at {route.api_base}: {reason}")
-        ) from err
+        raise Transient(ProviderError(f"cannot reach {route.server}: {reason}")) from err
 
 
 def _read(response: httpx.Response, route: Route, reply: SseReply) -> Iterator[Piece]:
@@ -102,14 +101,14 @@ def _read(response: httpx.Response, route: Route, reply: SseReply) -> Iterator[P
     except SSEError:
         kind = response.headers.get("content-type") or "no content type"
         raise ProviderError(
-            f"{route.provider} at {route.api_base} did not stream its answer "
+            f"{route.server} did not stream its answer "
             f"(Content-Type: {one_line(kind, 80)}, expected text/event-stream)"
         ) from None
     except httpx.TransportError as err:
-        cut = StreamCut(f"the reply from {route.provider} was cut off: {one_line(str(err))}")
+        cut = StreamCut(f"the reply from {route.server} was cut off: {one_line(str(err))}")
         raise Transient(cut) from err
     if not reply.complete:
-        raise Transient(StreamCut(f"the reply from {route.provider} ended before it was complete"))
+        raise Transient(StreamCut(f"the reply from {route.server} ended before it was complete"))
 
 
 def error_message(text: str) -> str:
@@ -131,5 +130,5 @@ def load_event(data: str, route: Route) -> dict[str, Any]:
     except ValueError:
         event = None
     if not isinstance(event, dict):
-        raise ProviderError(f"{route.provider} sent a malformed stream event: {one_line(data, 80)}")
+        raise ProviderError(f"{route.server} sent a malformed stream event: {one_line(data, 80)}")
     return event

@@ -157,7 +157,8 @@ def _attempt(litellm: ModuleType, kwargs: dict[str, Any]) -> Iterator[Piece]:
             yield from _pieces(chunk)
             finished = finished or any(c.finish_reason for c in chunk.choices or ())
     except Exception as err:  # noqa: BLE001 - LiteLLM raises its own exception classes
-        raise _translate(litellm, err, streaming=stream is not None) from err
+        where = _where(err, kwargs.get("api_base"))
+        raise _translate(litellm, err, where, streaming=stream is not None) from err
     if not finished:
         raise Transient(StreamCut("the reply from LiteLLM ended before it was complete"))
 
@@ -177,26 +178,27 @@ def _pieces(chunk: Any) -> Iterator[Piece]:
         yield UsagePiece(usage.prompt_tokens or 0, usage.completion_tokens or 0)
 
 
-def _translate(litellm: ModuleType, err: Exception, *, streaming: bool) -> Exception:
-    """A LiteLLM exception as our error (a Transient where a retry may help)."""
+def _translate(litellm: ModuleType, err: Exception, where: str, *, streaming: bool) -> Exception:
+    """A LiteLLM exception as our error (a Transient where a retry may help); ``where``
+    names the server (``_where``)."""
     if isinstance(err, (ModelError, Transient)):
         return err
     message = _message(err)
     status = getattr(err, "status_code", None)
-    where = _where(err)
     if streaming and _is_cut(err):
         return Transient(StreamCut(f"the reply from {where} was cut off: {message}"))
     exceptions = litellm.exceptions
+    answered = f"{where} answered HTTP {status}" if status else f"{where} answered"
     if isinstance(err, exceptions.AuthenticationError):
-        return ProviderError(f"invalid API key for {where} (HTTP {status}): {message}", status)
+        return ProviderError(f"{answered} (invalid API key): {message}", status)
     if isinstance(err, exceptions.RateLimitError):
-        error = RateLimited(f"{where} rate limit (HTTP {status}): {message}", status)
+        error = RateLimited(f"{answered} (rate limited): {message}", status)
         return Transient(error, parse_retry_after(_header(err, "retry-after")))
     transient = (exceptions.APIConnectionError, exceptions.ServiceUnavailableError,
                  exceptions.InternalServerError, exceptions.Timeout)  # fmt: skip
     if isinstance(err, transient):
         return Transient(ProviderError(f"{where} failed: {message}", status))
-    return ProviderError(f"{where} rejected the request: {message}", status)
+    return ProviderError(f"{answered} (request rejected): {message}", status)
 
 
 def _message(err: Exception) -> str:
@@ -207,8 +209,15 @@ def _message(err: Exception) -> str:
     return (error_message(text) if text.startswith("{") else text) or type(err).__name__
 
 
-def _where(err: Exception) -> str:
+def _where(err: Exception, api_base: str | None) -> str:
+    """The server an error came from: the host of the ``api_base`` the user set, else the
+    provider LiteLLM named."""
+    from .providers import server_at
+
     provider = getattr(err, "llm_provider", None)
+    via = f"via LiteLLM, {provider}" if provider else "via LiteLLM"
+    if api_base:
+        return f"{server_at(api_base)} ({via})"
     return f"{provider} (via LiteLLM)" if provider else "LiteLLM"
 
 

@@ -90,7 +90,7 @@ class _ChatReply:
     def pieces(self, chunk: dict[str, Any]) -> Iterator[Piece]:
         if chunk.get("error"):
             message = error_message(json.dumps(chunk))
-            raise ProviderError(f"{self.route.provider} failed while answering: {message}")
+            raise ProviderError(f"{self.route.server} failed while answering: {message}")
         for choice in chunk.get("choices") or ():
             delta = choice.get("delta") or {}
             content = delta.get("content")

@@ -78,6 +78,27 @@ class Route:
     def local(self) -> bool:
         return self.kind == "gguf" or is_local(self.api_base)
 
+    @property
+    def server(self) -> str:
+        """Who answers, as error messages name it: ``the model server at 127.0.0.1:8080``
+        for an ``api_base`` the user set, else the provider and its host (``OpenAI
+        (api.openai.com)``, ``Ollama (localhost:11434)``)."""
+        if self.kind == "gguf":
+            return f"the model file {self.model}"
+        if self.custom_base or not self.api_base:
+            return server_at(self.api_base) if self.api_base else self.provider
+        return f"{self.provider} ({host_of(self.api_base)})"
+
+
+def host_of(url: str) -> str:
+    """The ``host:port`` of ``url`` (the URL itself when it has none)."""
+    return urlsplit(url).netloc or url
+
+
+def server_at(url: str) -> str:
+    """``the model server at HOST:PORT``: how a server the user named is called."""
+    return f"the model server at {host_of(url)}"
+
 
 def is_local(url: str) -> bool:
     """Whether ``url`` points at this machine."""

@@ -71,21 +71,27 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def status_error(status: int, provider: str, message: str, retry_after: str | None) -> Exception:
-    """The error for an HTTP error status: a ``Transient`` when worth retrying."""
+def status_error(
+    status: int, server: str, message: str, retry_after: str | None, url: str | None = None
+) -> Exception:
+    """The error for an HTTP error status from ``server`` (``Route.server``): a
+    ``Transient`` when worth retrying. A 404 names the ``url`` asked."""
     message = one_line(message) or f"HTTP {status}"
+    answered = f"{server} answered HTTP {status}"
     if status in (401, 403):
         what = "invalid API key" if status == 401 else "access denied"
-        return ProviderError(f"{what} for {provider} (HTTP {status}): {message}", status)
+        return ProviderError(f"{answered} ({what}): {message}", status)
     if status == 429 and "quota" in message.lower():
-        return RateLimited(f"{provider} quota exceeded (HTTP 429): {message}", status)
+        return RateLimited(f"{answered} (quota exceeded): {message}", status)
     if status == 429:
-        error: ModelError = RateLimited(f"{provider} rate limit (HTTP 429): {message}", status)
+        error: ModelError = RateLimited(f"{answered} (rate limited): {message}", status)
         return Transient(error, parse_retry_after(retry_after))
     if status in RETRYABLE_STATUS:
-        error = ProviderError(f"{provider} server error (HTTP {status}): {message}", status)
+        error = ProviderError(f"{answered} (server error): {message}", status)
         return Transient(error, parse_retry_after(retry_after))
-    return ProviderError(f"{provider} rejected the request (HTTP {status}): {message}", status)
+    if status == 404 and url:
+        return ProviderError(f"{answered} (not found: POST {url}): {message}", status)
+    return ProviderError(f"{answered} (request rejected): {message}", status)
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -21,9 +21,7 @@ from typing import Any
 from .events import CodeDelta, CodeEnd, CodeStart, Event
 
 DEFAULT_LANGUAGE = "python"
-NOT_AN_OBJECT = (
-    'the tool call\'s arguments must be a JSON object: {"language": ..., "code": ...}'
-)
+NOT_AN_OBJECT = 'the tool call\'s arguments must be a JSON object: {"language": ..., "code": ...}'
 
 _SIMPLE_ESCAPES = {
     '"': '"',

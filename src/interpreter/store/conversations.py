@@ -133,6 +133,18 @@ def saved_text(messages: Iterable[Message], secrets: Iterable[str] = ()) -> str:
     return json.dumps([_redact(_lmc_only(m), hidden) for m in messages if _is_saved(m)])
 
 
+def remove_conversation(directory: str | os.PathLike[str], filename: str) -> bool:
+    """Remove ``directory/filename`` (a conversation emptied by undoing every turn);
+    returns whether there was one."""
+    _check_filename(filename)
+    path = Path(directory) / filename
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def load_conversation(path: str | os.PathLike[str]) -> list[Message]:
     """The messages saved in ``path``; ``ConversationError`` if it is not a conversation."""
     data = _read_json(Path(path))

@@ -64,6 +64,11 @@ COMMAND_FLAGS: dict[str, Flag] = {
         Flag("version", None, "print the version and exit"),
         Flag("stdin", "s", "read the message from standard input"),
         Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
+        Flag(
+            "interactive",
+            "i",
+            "stay in the chat after the task given as words (which otherwise runs once)",
+        ),
     )
 }
 #: Every flag, in the order --help lists them (0.4.3's order, then ours).
@@ -73,8 +78,8 @@ HELP_ORDER = (
     "context_window", "max_tokens", "max_budget", "api_base", "api_key", "api_version",
     "max_output", "loop", "max_turns", "disable_telemetry", "offline", "speak_messages",
     "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
-    "conversations", "server", "ui", "version", "plain", "stdin", "json", "sandbox",
-    "allow_network", "sandbox_allow_home", "kernel_gateway",
+    "conversations", "server", "ui", "version", "plain", "stdin", "json", "interactive",
+    "sandbox", "allow_network", "sandbox_allow_home", "kernel_gateway",
 )  # fmt: skip
 
 
@@ -136,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="interpreter",
         description="Let language models run code on your computer, with your approval.",
         epilog=(
-            "Bare words are taken as the first message: interpreter list my files. "
+            "Bare words are a task, run once: interpreter list my files (-i to stay). "
             "Not supported yet: --os, --vision, --speak_messages."
         ),
         allow_abbrev=False,
@@ -149,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
         const="",
         default=NOT_GIVEN,
         metavar="NAME",
-        help="reset a profile to its default (all default profiles without NAME)",
+        help="reset default.yaml to the defaults, asking first (-y: without asking); "
+        "keeps a backup and the permission rules",
     )
     parser.add_argument("message", nargs="*", help="the first message (optional)")
     return parser

@@ -1,7 +1,13 @@
 """The ``interpreter`` command.
 
+A task given on the command line (bare words, or standard input that is not a terminal)
+runs once and the command exits; ``-i`` / ``--interactive`` stays in the chat after it.
+Without a task, in a terminal, the interactive chat starts.
+
 Exit codes: 0 done, 1 model or provider error, 2 usage error (bad flag, bad profile),
-130 interrupted. Only argparse is imported before the prompt needs more.
+3 declined: code was not run because nobody could approve it (no terminal and no ``-y``),
+or ``--reset_profile`` was not confirmed; 130 interrupted. Only argparse is imported before
+the prompt needs more.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main", "run"]
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DECLINED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class SetupError(Exception):
@@ -86,7 +92,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.profiles or args.local_models:
         return _open_folders(args)
     if args.reset_profile != NOT_GIVEN:
-        return _reset_profile(args.reset_profile)
+        return _reset_profile(args.reset_profile, confirmed=bool(args.auto_run))
     try:
         interp = _interpreter(args)
     except ProfileError as err:
@@ -156,17 +162,46 @@ def _open_folders(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _reset_profile(name: str) -> int:
-    from ..store.atomic import atomic_write_text
+RESET_QUESTION = "Reset {path} to the defaults? (a backup is kept; permission rules stay) [y/N] "
+
+
+def _reset_profile(name: str, *, confirmed: bool) -> int:
+    """--reset_profile: asks first (y/N; without a terminal only ``-y`` confirms), keeps a
+    backup and the permission rules (store/profile_reset.py)."""
     from ..store.paths import profiles_dir
+    from ..store.profile_reset import reset_profile
     from ..store.profiles import default_profile_text
 
     if name not in ("", "default", "default.yaml"):
         raise UsageError(f"only the default profile can be reset, not {name!r}")
     path = profiles_dir() / "default.yaml"
-    atomic_write_text(path, default_profile_text())
-    print(f"Reset {path}.")
+    defaults = default_profile_text()
+    if path.is_file() and path.read_text(encoding="utf-8") == defaults:
+        print(f"{path} already holds the defaults.")
+        return EXIT_OK
+    if not confirmed and not _confirm(RESET_QUESTION.format(path=path)):
+        return EXIT_DECLINED
+    try:
+        done = reset_profile(path, defaults)
+    except OSError as err:
+        raise SetupError(f"cannot reset {path}: {err.strerror or err}") from None
+    print(done.summary())
     return EXIT_OK
+
+
+def _confirm(question: str) -> bool:
+    """y/N on the terminal; without one, say that -y is needed (stderr) and decline."""
+    if not sys.stdin.isatty():
+        _error("--reset_profile asks first: run it in a terminal, or add -y. Nothing changed.")
+        return False
+    try:
+        answer = input(question).strip().lower()
+    except EOFError:
+        answer = ""
+    if answer in ("y", "yes"):
+        return True
+    print("Nothing changed.")
+    return False
 
 
 def _serve(interp: OpenInterpreter, *, ui: bool = False, server_mode: bool = True) -> int:
@@ -191,18 +226,20 @@ def _chat(interp: OpenInterpreter, args: argparse.Namespace) -> int:
     from .display import make_ui
 
     message: str | None = args.message
-    interactive = sys.stdin.isatty() and not args.stdin and not args.json
-    if not interactive and (args.stdin or message is None):
+    terminal = sys.stdin.isatty() and not args.stdin and not args.json
+    if args.interactive and not terminal:
+        raise UsageError("--interactive needs a terminal (not --stdin, --json or a pipe)")
+    if not terminal and (args.stdin or message is None):
         piped = _read_stdin()
         message = f"{message}\n\n{piped}" if message and piped else (message or piped)
     ui = make_ui(interp, json_lines=bool(args.json))
     if args.conversations and not _resume(interp, ui):
         return EXIT_OK
-    if not interactive:
-        if not message:
-            raise UsageError("no message: give one as words, or on standard input")
-        return _one_shot(interp, message, ui)
-    return _interactive(interp, ui, message)
+    if terminal and (message is None or args.interactive):
+        return _interactive(interp, ui, message)
+    if not message:
+        raise UsageError("no message: give one as words, or on standard input")
+    return _one_shot(interp, message, ui)
 
 
 def _resume(interp: OpenInterpreter, ui: TerminalUI) -> bool:
@@ -223,7 +260,9 @@ def _one_shot(interp: OpenInterpreter, message: str, ui: TerminalUI) -> int:
     report(result, ui)
     if result.error:
         return EXIT_ERROR
-    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_DECLINED if result.declined else EXIT_OK
 
 
 def _interactive(interp: OpenInterpreter, ui: TerminalUI, first: str | None) -> int:

@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .session import TerminalUI, TurnResult, run_turn
+from .session import DECLINED_HINT, PYTHON_DECLINED_HINT, TerminalUI, TurnResult, run_turn
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
@@ -74,9 +74,13 @@ class _LazyRich:
         self.console().print(code_panel(language, code))
 
 
-def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
+def make_ui(
+    interp: OpenInterpreter, *, json_lines: bool = False, declined_hint: str = DECLINED_HINT
+) -> TerminalUI:
     """A TerminalUI on stdout: rich on a terminal, plain text for pipes and ``--plain``;
-    with ``json_lines`` only JSON goes to stdout (messages go to stderr)."""
+    with ``json_lines`` only JSON goes to stdout (messages go to stderr). Without a
+    terminal to ask, code is declined with ``declined_hint`` (the command's words by
+    default)."""
     from .render import PlainRenderer
 
     plain = bool(getattr(interp, "plain_text_display", False))
@@ -90,6 +94,7 @@ def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
         show_code=rich.show_code if to_terminal else None,
         can_ask=sys.stdin.isatty(),
         json_lines=json_lines,
+        declined_hint=declined_hint,
     )
 
 
@@ -134,8 +139,9 @@ def report(result: TurnResult, ui: TerminalUI) -> None:
 
 
 def display_chat(interp: OpenInterpreter, message: ChatInput) -> None:
-    """Show the reply to ``message`` in the terminal, asking before code runs."""
-    ui = make_ui(interp)
+    """Show the reply to ``message`` in the terminal, asking before code runs (without a
+    terminal, ``approval_callback`` decides)."""
+    ui = make_ui(interp, declined_hint=PYTHON_DECLINED_HINT)
     report(run_turn(interp, message, ui), ui)
 
 
@@ -208,8 +214,8 @@ def _turn(interp: OpenInterpreter, text: str | None, ui: TerminalUI) -> int:
 
 
 def interactive_chat(interp: OpenInterpreter) -> None:
-    """The interactive chat of the ``interpreter`` command, on this terminal."""
-    chat_loop(interp, make_ui(interp))
+    """The interactive chat of ``chat()`` from Python, on this terminal."""
+    chat_loop(interp, make_ui(interp, declined_hint=PYTHON_DECLINED_HINT))
 
 
 class TerminalDisplay:

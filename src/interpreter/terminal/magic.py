@@ -24,8 +24,8 @@ __all__ = ["MagicContext", "parse_magic", "run_magic", "is_magic", "HELP", "full
 
 HELP = """\
 %% <command>         run a shell command (not added to the conversation)
-%reset               start a new conversation
-%undo                remove the last message and everything after it
+%reset               start a new conversation (the one before stays saved)
+%undo                remove your last message and everything after it
 %verbose [true|false] show (or stop showing) detailed logs
 %auto_run [true|false] run code without asking (or ask again)
 %tokens [prompt]     tokens the next request would send, and their cost
@@ -78,8 +78,21 @@ def _toggle(ctx: MagicContext, arg: str, attr: str) -> None:
 
 
 def _reset(ctx: MagicContext, arg: str) -> None:
-    ctx.interp.reset()
-    ctx.say("The conversation was reset.")
+    """A new conversation, saved in a file of its own; the one before stays saved as it
+    was (``--conversations`` resumes it)."""
+    interp = ctx.interp
+    interp._save_conversation()  # the conversation file is complete before it is left
+    previous = interp.conversation_filename if interp.conversation_history else None
+    interp.reset()
+    if previous is None:
+        ctx.say("The conversation was reset.")
+        return
+    from ..store.conversations import display_title
+
+    ctx.say(
+        "The conversation was reset; the previous one stays saved as "
+        f"{display_title(previous)!r} (interpreter --conversations resumes it)."
+    )
 
 
 def _undo(ctx: MagicContext, arg: str) -> None:
@@ -93,6 +106,7 @@ def _undo(ctx: MagicContext, arg: str) -> None:
     removed = len(messages) - last_user
     text = str(messages[last_user].get("content", ""))
     del messages[last_user:]
+    ctx.interp._save_conversation()  # so that --conversations does not bring them back
     ctx.say(f"Removed {removed} message(s), from your message: {text[:60]!r}")
 
 

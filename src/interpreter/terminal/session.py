@@ -21,9 +21,15 @@ from .render import ChunkRenderer
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
 
-__all__ = ["TurnResult", "TerminalUI", "run_turn", "DECLINED_HINT"]
+__all__ = ["TurnResult", "TerminalUI", "run_turn", "DECLINED_HINT", "PYTHON_DECLINED_HINT"]
 
+#: Said (on stderr) when code is declined because nobody can be asked: the command's words.
 DECLINED_HINT = "Code was not run: there is no terminal to ask for approval. Use -y to allow it."
+#: The same for ``chat(display=True)`` from Python: the Python surface's words.
+PYTHON_DECLINED_HINT = (
+    "Code was not run: there is no terminal to ask for approval. Set interpreter.auto_run"
+    " = True, or an interpreter.approval_callback, to allow it."
+)
 
 
 @dataclass
@@ -33,6 +39,7 @@ class TurnResult:
     error: str | None = None
     no_model: bool = False
     interrupted: bool = False
+    #: code declined because nobody could be asked (no terminal, no callback)
     declined: int = 0
 
 
@@ -47,6 +54,8 @@ class TerminalUI:
     can_ask: bool = True
     json_lines: bool = False
     ask: Callable[[str], str] = field(default=input)
+    #: what to say when code is declined because ``can_ask`` is false
+    declined_hint: str = DECLINED_HINT
 
 
 class _CtrlC:
@@ -98,12 +107,14 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _decide(chunk: Chunk, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> Decision:
+def _decide(chunk: Chunk, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) -> Decision | None:
     content = chunk.get("content") or {}
     language, code = str(content.get("format", "")), str(content.get("content", ""))
     if not ui.can_ask:
+        if ctrl_c.interp.approval_callback is not None:
+            return None  # the core asks the callback
         result.declined += 1
-        ui.say(DECLINED_HINT)
+        ui.error(ui.declined_hint)
         return False
     try:
         with ctrl_c.paused():
