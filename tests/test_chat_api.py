@@ -23,7 +23,10 @@ def interp(server: FakeModelServer, config_dir: Path) -> Iterator[OpenInterprete
 def test_auto_run_returns_new_messages_and_output_reaches_model(
     server: FakeModelServer, interp: OpenInterpreter
 ) -> None:
-    server.script(Reply.tool_call("shell", "echo hello-from-shell"), Reply.text("All done."))
+    server.script(
+        Reply.tool_call("shell", "echo hello-from-shell", call_id="call_Ab3x9"),
+        Reply.text("All done."),
+    )
     interp.auto_run = True
     new = interp.chat("say hello", display=False)
     assert new == [
@@ -33,6 +36,7 @@ def test_auto_run_returns_new_messages_and_output_reaches_model(
             "type": "code",
             "format": "shell",
             "content": "echo hello-from-shell",
+            "call_id": "call_Ab3x9",  # the provider's id, sent back with the output
         },
         {
             "role": "computer",
@@ -47,6 +51,8 @@ def test_auto_run_returns_new_messages_and_output_reaches_model(
     assert second["messages"][0]["role"] == "system"
     tools = tool_messages(second)
     assert tools and "hello-from-shell" in tools[0]["content"]
+    assert tools[0]["tool_call_id"] == "call_Ab3x9"
+    assert second["messages"][-2]["tool_calls"][0]["id"] == "call_Ab3x9"
     assert second["tools"][0]["function"]["name"] == "execute"
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "MessageError",
     "Recipient",
     "TextMessage",
+    "ToolCallInfo",
     "normalize",
     "normalize_all",
     "same_block",
@@ -52,15 +53,28 @@ class TextMessage(TypedDict):
     recipient: NotRequired[Recipient]
 
 
+class ToolCallInfo(TypedDict):
+    """A call of a tool other than ``execute`` (core/tools.py): its name and arguments."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
 class CodeMessage(TypedDict):
     """Code the model wrote (``format`` is the language), or rich output the computer
-    shows (role ``computer``, format ``html`` / ``javascript``)."""
+    shows (role ``computer``, format ``html`` / ``javascript``).
+
+    Our own optional keys (Open Interpreter 0.4.3 ignores them): ``call_id``, the
+    provider's id of the tool call; ``tool``, set when the model called a tool other than
+    ``execute`` (the content is then code doing what the call does)."""
 
     role: Literal["assistant", "computer"]
     type: Literal["code"]
     format: str
     content: str
     recipient: NotRequired[Recipient]
+    call_id: NotRequired[str]
+    tool: NotRequired[ToolCallInfo]
 
 
 class ConsoleMessage(TypedDict):
@@ -115,7 +129,9 @@ class ConfirmationContent(TypedDict):
     """The content of a ``confirmation`` chunk: the code waiting for approval.
 
     ``hash`` identifies the code shown; with ``safe_mode`` on, ``findings`` and ``note``
-    say what the scan found."""
+    say what the scan found. For a tool call, ``tool`` names it, ``rule`` is the
+    [language, command] an "always allow" answer allows, ``notes`` are lines to show before
+    the question and ``diff`` (a unified diff) is shown with the code."""
 
     type: Literal["code"]
     format: str
@@ -123,6 +139,10 @@ class ConfirmationContent(TypedDict):
     hash: NotRequired[str]
     findings: NotRequired[list[str]]
     note: NotRequired[str | None]
+    tool: NotRequired[ToolCallInfo]
+    rule: NotRequired[list[str]]
+    notes: NotRequired[list[str]]
+    diff: NotRequired[str]
 
 
 class Approval(TypedDict, total=False):

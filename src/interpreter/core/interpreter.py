@@ -15,6 +15,7 @@ from ..lmc import ApprovalCallback, ChatInput, Message, Stream, normalize, norma
 from ..settings import initialise
 from .display import default_display
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
+from .tools import Tools
 
 if TYPE_CHECKING:
     from ..store.conversation_writer import Saved
@@ -85,6 +86,8 @@ class OpenInterpreter:
         self.messages: list[Message] = []
         self.llm = Llm()
         self.computer = Computer()
+        #: Tools offered beside ``execute`` (core/tools.py): file edits, MCP servers, yours.
+        self.tools = Tools()
         # the settings: the top-level rows of interpreter/settings.py
         owned = {
             "system_message": default_system_message(),

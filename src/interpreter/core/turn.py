@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
-from ..llm.events import CodeDelta, CodeEnd, CodeStart, Event, TextDelta
+from ..llm.events import CodeDelta, CodeEnd, CodeStart, Event, TextDelta, ToolEnd, ToolStart
 from ..lmc import (
     ApprovalCallback,
     Chunk,
@@ -23,16 +23,19 @@ from ..lmc import (
     Message,
     Stream,
     TextMessage,
+    ToolCallInfo,
 )
 from .framing import Framer
 from .output import HeadTailBuffer
 from .permissions import allowed, rules_of
 from .prompts import DECLINED, EMPTY_CODE, TURN_LIMIT
 from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
+from .tools import ToolError, ToolView
 
 if TYPE_CHECKING:
     from ..execution.computer import Computer
     from ..llm.llm import Llm
+    from .tools import Tools
 
 __all__ = ["STOP_REASONS", "Turn", "TurnContext", "TurnSettings"]
 
@@ -56,6 +59,8 @@ class TurnSettings(Protocol):
     def llm(self) -> Llm: ...
     @property
     def computer(self) -> Computer: ...
+    @property
+    def tools(self) -> Tools: ...
     @property
     def auto_run(self) -> bool: ...
     @property
@@ -98,12 +103,15 @@ class TurnContext:
 
 @dataclass
 class CodeBlock:
-    """A complete code block from the model, and the stored message it lives in."""
+    """A complete code block (or tool call) from the model, and the stored message it
+    lives in. For a tool call, ``tool`` and ``view`` say which and what it does."""
 
     message: CodeMessage
     language: str
     code: str
     error: str | None
+    tool: ToolCallInfo | None = None
+    view: ToolView | None = None
 
 
 class _Draft:
@@ -176,7 +184,10 @@ class Turn:
         mark = len(interp.messages)
         messages, system_message = self.context.model_input()
         events = interp.llm.stream(
-            messages, system_message=system_message, languages=interp.computer.language_names()
+            messages,
+            system_message=system_message,
+            languages=interp.computer.language_names(),
+            tools=interp.tools.schemas(),
         )
         blocks: list[CodeBlock] = []
         draft: _Draft | None = None
@@ -210,14 +221,20 @@ class Turn:
         elif isinstance(event, CodeStart):
             if draft is not None:
                 draft.finish()
-            draft = self._new_draft("code", event.language)
-            return draft
+            yield from _emit(self.framer.close())  # a new block, even in the same language
+            return self._new_draft("code", event.language)
         elif isinstance(event, CodeDelta):
             draft = self._draft(draft, "code", None)
             chunk = {"role": "assistant", "type": "code", "format": draft.message["format"]}
             chunk["content"] = event.text
         elif isinstance(event, CodeEnd):
             self._end_code(event, draft, blocks)
+            return None
+        elif isinstance(event, ToolStart | ToolEnd):
+            if draft is not None:
+                draft.finish()
+            if isinstance(event, ToolEnd):
+                blocks.append((yield from self._end_tool(event)))
             return None
         else:
             return draft
@@ -251,7 +268,34 @@ class Turn:
         if message["type"] == "code":  # always: the draft is a code draft by now
             message["format"] = event.language or message["format"]
             message["content"] = event.code  # the authoritative parse is what is shown and run
+            if event.call_id:
+                message["call_id"] = event.call_id
             blocks.append(CodeBlock(message, message["format"], event.code, event.error))
+
+    def _end_tool(self, event: ToolEnd) -> _Step[CodeBlock]:
+        """A call of another tool: stored and shown as its view's code (core/tools.py)."""
+        tool = self.settings.tools.get(event.name)
+        error, view = event.error, None
+        if error is None and tool is not None:
+            try:
+                view = tool.view(event.arguments or {})
+            except ToolError as err:
+                error = str(err)
+        language, code = (view.format, view.content) if view else ("json", event.raw)
+        info: ToolCallInfo = {"name": event.name, "arguments": event.arguments or {}}
+        message: CodeMessage = {
+            "role": "assistant",
+            "type": "code",
+            "format": language,
+            "content": code,
+            "tool": info,
+        }
+        if event.call_id:
+            message["call_id"] = event.call_id
+        self.settings.messages.append(message)
+        shown: Chunk = {"role": "assistant", "type": "code", "format": language, "content": code}
+        yield from _emit([*self.framer.close(), *self.framer.push(shown), *self.framer.close()])
+        return CodeBlock(message, language, code, error, tool=info, view=view)
 
     # -- running the code --------------------------------------------------------------
 
@@ -265,15 +309,30 @@ class Turn:
             if decision is None:
                 yield from self._record(refusal)
                 return False
+            if block.tool is not None and decision != block.code:
+                problem = self._edited_call(block)  # it runs as the code it now is
+                if problem is not None:
+                    yield from self._record(problem)
+                    continue
             block.message["content"] = decision
-            yield from self._execute(block.language, decision)
+            yield from self._execute(block, decision)
             if self.context.stop_requested():
                 return False
         return True
 
+    def _edited_call(self, block: CodeBlock) -> str | None:
+        """A tool call whose code the user edited becomes that code (or cannot run)."""
+        if self.settings.computer.get_language(block.language) is None:
+            return f"Error: the edited {block.language} cannot run as code; nothing ran."
+        block.message.pop("tool", None)
+        block.tool = block.view = None
+        return None
+
     def _problem(self, block: CodeBlock) -> str | None:
         if block.error:
             return f"Error: {block.error}"
+        if block.tool is not None:
+            return None  # checked by the tool's view
         if self.settings.computer.get_language(block.language) is None:
             names = ", ".join(self.settings.computer.language_names())
             return f"Error: language {block.language!r} is not supported; use one of: {names}."
@@ -292,7 +351,8 @@ class Turn:
         findings, note = scan_for(interp.safe_mode, language, block.code)
         if findings and interp.safe_mode == "auto":
             return None, safe_mode_refusal(findings)
-        if interp.safe_mode != "ask" and self._preapproved(language, block.code):
+        rule = block.view.rule if block.view is not None else (language, block.code)
+        if interp.safe_mode != "ask" and self._preapproved(*rule):
             return block.code, ""
         shown = digest(block.code)
         yield from _emit(self.framer.close())
@@ -304,12 +364,24 @@ class Turn:
         }
         if interp.safe_mode != "off":
             content["findings"], content["note"] = findings, note
+        self._describe_call(block, content)
         confirmation: Chunk = {"role": "computer", "type": "confirmation", "format": "execution"}
         confirmation["content"] = content
         answer = yield confirmation
         if answer is None and interp.approval_callback is not None:
             answer = interp.approval_callback(block.language, block.code)
-        return self._decision(answer, language, block.code, shown)
+        return self._decision(answer, rule, block.code, shown)
+
+    @staticmethod
+    def _describe_call(block: CodeBlock, content: ConfirmationContent) -> None:
+        if block.tool is None or block.view is None:
+            return
+        content["tool"] = block.tool
+        content["rule"] = list(block.view.rule)
+        if block.view.notes:
+            content["notes"] = list(block.view.notes)
+        if block.view.diff is not None:
+            content["diff"] = block.view.diff
 
     def _canonical(self, language: str) -> str:
         cls = self.settings.computer.get_language(language)
@@ -321,14 +393,15 @@ class Turn:
         )
 
     def _decision(
-        self, answer: Decision | None, language: str, code: str, shown: str
+        self, answer: Decision | None, rule: tuple[str, str], code: str, shown: str
     ) -> tuple[str | None, str]:
-        """Reads an answer: True, edited code, or ``{"hash": ..., "always": bool}``."""
+        """Reads an answer: True, edited code, or ``{"hash": ..., "always": bool}``
+        (``always`` remembers an allow rule for ``rule``, the language and command)."""
         if isinstance(answer, dict):
             if answer.get("hash", shown) != shown:
                 return None, HASH_MISMATCH
             if answer.get("always"):
-                self.context.allow_always(language, code)
+                self.context.allow_always(*rule)
             answer = bool(answer.get("approve", True))
         if answer is True:
             return code, ""
@@ -336,12 +409,13 @@ class Turn:
             return answer, ""
         return None, DECLINED
 
-    def _execute(self, language: str, code: str) -> Stream:
-        """Runs exactly the string that was approved (``_approve``'s result), nothing else."""
+    def _execute(self, block: CodeBlock, code: str) -> Stream:
+        """Runs exactly what was approved (``_approve``'s result), nothing else: the code,
+        or the tool call it stands for."""
         interp = self.settings
         output = HeadTailBuffer(interp.max_output)
         rich: list[Message] = []
-        for chunk in interp.computer.stream(language, code):
+        for chunk in self._carry_out(block, code):
             kind, fmt = chunk.get("type"), chunk.get("format")
             if kind == "console" and fmt == "output":
                 output.add(str(chunk.get("content", "")))
@@ -357,6 +431,18 @@ class Turn:
         interp.messages.append(_console_output(output.text()))
         interp.messages.extend(rich)
         self.context.save()
+
+    def _carry_out(self, block: CodeBlock, code: str) -> Iterator[Chunk]:
+        if block.tool is None:
+            yield from self.settings.computer.stream(block.language, code)
+            return
+        tool = self.settings.tools.get(block.tool["name"])
+        try:
+            if tool is None:
+                raise ToolError(f"the tool {block.tool['name']!r} is gone; nothing ran")
+            yield from tool.run(block.tool["arguments"])
+        except ToolError as err:
+            yield {"role": "computer", "type": "console", "format": "output", "content": str(err)}
 
     def _record(self, text: str) -> Stream:
         """Tells the model (and the user) why a block did not run."""

@@ -1,8 +1,10 @@
 """LMC messages -> OpenAI chat messages, and the provider-neutral pieces of a streamed reply.
 
-Function-calling models: assistant code becomes a call of the one tool ``execute``
-(arguments ``{"language", "code"}``) and the console output after it the matching ``tool``
-message (``"No output"`` when empty). Text models: code becomes a fenced Markdown block in
+Function-calling models: assistant code becomes a call of the tool ``execute`` (arguments
+``{"language", "code"}``), or of the tool its ``tool`` key names, under the provider's
+``call_id``; the console output after it is the matching ``tool`` message (``"No output"``
+when empty, ``NOT_RUN`` when there is none). The calls of one reply stay in one assistant
+message, answered in order. Text models: code becomes a fenced Markdown block in
 the assistant's text and its output a user message. Images become ``image_url`` parts only
 for vision models.
 """
@@ -13,12 +15,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..lmc import Message
+from ..lmc import CodeMessage, Message
 
 WireMessage = dict[str, Any]
 
 TOOL_NAME = "execute"
 NO_OUTPUT = "No output"
+NOT_RUN = "Not run: the turn ended before this code ran."
 CODE_OUTPUT_TEMPLATE = (
     "Code output: {content}\n\n"
     "What does this output mean / what's next (if anything, or are we done)?"
@@ -85,25 +88,37 @@ def to_openai(
 
 @dataclass
 class _Builder:
+    """Writes the wire messages one LMC message at a time.
+
+    Function-calling models: the code messages of one reply (nothing but text between
+    them) become one assistant message with a tool call each, under the provider's ids;
+    the console outputs that follow answer those calls in order (a console message starts
+    the next call's answer; images and rich outputs after it belong to it). A call left
+    without output is answered ``NOT_RUN``.
+    """
+
     options: WireOptions
     out: list[WireMessage] = field(default_factory=list)
-    call_id: str | None = None  # the tool call waiting for its output
+    pending: list[str] = field(default_factory=list)  # ids of calls waiting for output
+    answers: list[list[str]] = field(default_factory=list)  # their outputs, in order
     after_code: bool = False  # text models: output follows a code block
-    outputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # text models: output since the code
     images: list[dict[str, Any]] = field(default_factory=list)
     calls: int = 0
 
     def add(self, m: Message) -> None:
         role, kind, fmt = m.get("role"), m.get("type"), m.get("format")
-        if role == "assistant" and kind == "code":
-            self.code(str(fmt or "python"), str(m.get("content", "")))
+        if role == "assistant" and kind == "code" and m["type"] == "code":
+            self.code(m)
         elif role == "computer" and kind == "console":
             if fmt != "active_line":
-                self.outputs.append(str(m.get("content") or ""))
+                self.output(str(m.get("content") or ""), starts_answer=True)
         elif kind == "image":
             self.image(m)
         elif role == "computer" and kind == "code":
-            self.outputs.append(f"({fmt} output was displayed to the user)")
+            self.output(f"({fmt} output was displayed to the user)")
+        elif kind == "message" and role == "assistant" and self.pending and not self.answers:
+            self.text("assistant", str(m.get("content", "")), into_calls=True)  # same reply
         elif kind == "message" and role in ("user", "assistant", "system"):
             self.flush()
             self.text("user" if role == "system" else str(role), str(m.get("content", "")))
@@ -111,27 +126,44 @@ class _Builder:
             self.flush()
             self.text("user", f"File: {m.get('content', '')}")
 
-    def code(self, language: str, code: str) -> None:
-        self.flush()
+    def output(self, text: str, *, starts_answer: bool = False) -> None:
         if not self.options.functions:
+            self.outputs.append(text)
+        elif starts_answer or not self.answers:
+            self.answers.append([text])
+        else:
+            self.answers[-1].append(text)
+
+    def code(self, m: CodeMessage) -> None:
+        """An ``execute`` call (or another tool's, with ``tool``), under the provider's id."""
+        language, code = str(m.get("format") or "python"), str(m.get("content", ""))
+        if not self.options.functions:
+            self.flush()
             self.text("assistant", f"```{language}\n{code}\n```")
             self.after_code = True
             return
-        self.call_id = f"call_{self.calls}"
+        if self.answers or self.images:
+            self.flush()  # the outputs so far answer the calls before this one
+        call_id = m.get("call_id") or f"call_{self.calls}"
         self.calls += 1
-        arguments = json.dumps({"language": language, "code": code})
-        function = {"name": TOOL_NAME, "arguments": arguments}
-        call: dict[str, Any] = {"id": self.call_id, "type": "function", "function": function}
+        tool = m.get("tool")
+        if tool is not None:
+            function = {"name": tool["name"], "arguments": json.dumps(tool["arguments"])}
+        else:
+            arguments = json.dumps({"language": language, "code": code})
+            function = {"name": TOOL_NAME, "arguments": arguments}
+        call: dict[str, Any] = {"id": call_id, "type": "function", "function": function}
         last = self.out[-1] if self.out else None
         if last is not None and last["role"] == "assistant":
             last.setdefault("tool_calls", []).append(call)
         else:
             self.out.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        self.pending.append(call_id)
 
     def image(self, m: Message) -> None:
         if not self.options.vision:
             if m.get("role") == "computer":
-                self.outputs.append(NO_VISION)
+                self.output(NO_VISION)
             else:
                 self.flush()
                 self.text("user", NO_VISION)
@@ -144,27 +176,44 @@ class _Builder:
             self.parts("user", [part])
 
     def flush(self) -> None:
-        """Write the output collected since the last code block."""
-        output = "\n".join(o for o in self.outputs if o).strip()
-        if self.call_id is not None:
-            self.out.append(
-                {"role": "tool", "tool_call_id": self.call_id, "content": output or NO_OUTPUT}
-            )
-        elif self.after_code or output:
-            o = self.options
-            text = (
-                o.code_output_template.replace("{content}", output)
-                if output
-                else o.empty_code_output_template
-            )
-            self.text("assistant" if o.code_output_sender == "assistant" else "user", text)
+        """Answer the calls waiting (text models: say the output since the code)."""
+        if self.pending:
+            self._answer_calls()
+        elif self.after_code or any(self.outputs):
+            self._say_output("\n".join(o for o in self.outputs if o).strip())
         if self.images:
             self.parts("user", self.images)
-        self.call_id, self.after_code, self.outputs, self.images = None, False, [], []
+        self.pending, self.answers, self.after_code, self.outputs, self.images = (
+            [],
+            [],
+            False,
+            [],
+            [],
+        )
 
-    def text(self, role: str, text: str) -> None:
+    def _answer_calls(self) -> None:
+        answers = self.answers
+        if len(answers) > len(self.pending):  # more outputs than calls: the last call's
+            answers = [*answers[: len(self.pending) - 1], sum(answers[len(self.pending) - 1 :], [])]
+        for i, call_id in enumerate(self.pending):
+            if i < len(answers):
+                content = "\n".join(o for o in answers[i] if o).strip() or NO_OUTPUT
+            else:
+                content = NOT_RUN
+            self.out.append({"role": "tool", "tool_call_id": call_id, "content": content})
+
+    def _say_output(self, output: str) -> None:
+        o = self.options
+        text = (
+            o.code_output_template.replace("{content}", output)
+            if output
+            else o.empty_code_output_template
+        )
+        self.text("assistant" if o.code_output_sender == "assistant" else "user", text)
+
+    def text(self, role: str, text: str, *, into_calls: bool = False) -> None:
         last = self.out[-1] if self.out else None
-        if last is None or last["role"] != role or last.get("tool_calls"):
+        if last is None or last["role"] != role or (last.get("tool_calls") and not into_calls):
             self.out.append({"role": role, "content": text})
         elif isinstance(last["content"], list):
             last["content"].append({"type": "text", "text": text})

@@ -22,7 +22,9 @@ from ..lmc import Message
 from .atomic import atomic_write_text, is_temp_name
 from .redaction import MIN_SECRET_LENGTH
 
-LMC_FIELDS = ("role", "type", "format", "content", "recipient")
+#: What a saved message keeps: the LMC fields, and our own ``call_id`` and ``tool`` of code
+#: messages (the provider's tool-call id; a call of another tool), which 0.4.3 ignores.
+LMC_FIELDS = ("role", "type", "format", "content", "recipient", "call_id", "tool")
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
 STREAM_ONLY = frozenset({("console", "active_line"), ("confirmation", "execution")})
 REDACTED = "[REDACTED]"
@@ -236,6 +238,15 @@ def _lmc_problem(message: Any) -> str | None:
         return "no 'type'"
     if "content" not in message:
         return "no 'content'"
+    if "call_id" in message and not isinstance(message["call_id"], str):
+        return "'call_id' is not text"
+    tool = message.get("tool")
+    if "tool" in message and not (
+        isinstance(tool, dict)
+        and isinstance(tool.get("name"), str)
+        and isinstance(tool.get("arguments"), dict)
+    ):
+        return "'tool' is not {name, arguments}"
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -116,6 +116,7 @@ def _decide(chunk: Chunk, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) ->
         result.declined += 1
         ui.error(ui.declined_hint)
         return False
+    _show_call(content, ui)
     try:
         with ctrl_c.paused():
             decision = ask_approval(
@@ -131,8 +132,20 @@ def _decide(chunk: Chunk, ui: TerminalUI, ctrl_c: _CtrlC, result: TurnResult) ->
         ctrl_c.interp.stop()
         return False
     if isinstance(decision, dict) and decision.get("always"):
+        rule = content.get("rule")  # a tool call's (language, command)
+        if isinstance(rule, list | tuple) and len(rule) == 2:
+            language, code = str(rule[0]), str(rule[1])
         _save_rule(ctrl_c.interp, language, code, ui)
     return decision
+
+
+def _show_call(content: Mapping[str, Any], ui: TerminalUI) -> None:
+    """A tool call's notes, and its diff (file edits), before the question."""
+    for note in content.get("notes") or ():
+        ui.say(f"  {note}")
+    diff = content.get("diff")
+    if isinstance(diff, str) and diff and ui.show_code is not None:
+        ui.show_code("diff", diff)
 
 
 def _save_rule(interp: OpenInterpreter, language: str, code: str, ui: TerminalUI) -> None:
