@@ -165,7 +165,7 @@ class LiveNotebook:
     """The notebook at ``path``, rewritten from the conversation by ``write``."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path).expanduser()
+        self.path = Path(path).expanduser().absolute()
         self.base_cells: list[Any] = []
         self.base_messages: list[Message] = []
         self.metadata: dict[str, Any] = dict(NOTEBOOK_METADATA)
