@@ -208,6 +208,23 @@ def test_resume_last_and_by_id_continue_the_conversation(cli: Cli, server: FakeM
     assert [p.name for p in cli.conversations.iterdir()] == [f"{first}.json"]
 
 
+def test_resume_works_without_headless_too(cli: Cli, server: FakeModelServer) -> None:
+    server.script(Reply.text("Noted: blue."), Reply.text("Blue."))
+    cli.events("-p", "my colour is blue")
+    done = cli.run("--resume", "last", "which colour?")  # the one-shot run, not headless
+    assert done.returncode == 0, done.stderr
+    assert "Resumed " in done.stderr and "Blue." in done.stdout
+    assert [m["content"] for m in server.requests[1]["messages"][1:]] == [
+        "my colour is blue", "Noted: blue.", "which colour?"
+    ]
+
+
+def test_a_long_task_is_not_mistaken_for_a_profile_file(cli: Cli, server: FakeModelServer) -> None:
+    server.script(Reply.text("Long read."))
+    code, events, _ = cli.events("-p", "word " * 100)
+    assert code == 0 and events[-1]["result"] == "Long read."
+
+
 def test_notebook_and_export_notebook_from_the_command_line(
     cli: Cli, server: FakeModelServer
 ) -> None:

@@ -238,3 +238,18 @@ def test_an_existing_notebook_resumes_with_its_cells_as_context(
     assert notebook.cells[:3] == theirs.cells  # their cells stay as they were
     assert [c.source for c in notebook.cells[3:]] == ["> What was the total?", "The total was 1234."]
     assert len({c.id for c in notebook.cells}) == len(notebook.cells)
+
+
+def test_without_conversation_history_kernel_messages_stay_in_memory(
+    server: FakeModelServer, interp: OpenInterpreter, here: Path
+) -> None:
+    interp.conversation_history = False
+    server.script(Reply.tool_call("python", "21 * 2"), Reply.text("42"))
+    interp.chat("multiply", display=False)
+    assert not interp.conversation_data_dir().exists()
+    (cell,) = code_cells(nbformat.read(interp.export_notebook(here / "m.ipynb"), as_version=4))
+    assert cell.execution_count == 1 and text_outputs(cell) == ["42"]
+    interp.reset()  # a new conversation starts without the old runs
+    interp.messages = [{"role": "assistant", "type": "code", "format": "python", "content": "21 * 2"}]
+    (cell,) = code_cells(nbformat.read(interp.export_notebook(here / "n.ipynb"), as_version=4))
+    assert cell.execution_count is None

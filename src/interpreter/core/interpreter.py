@@ -419,7 +419,14 @@ class OpenInterpreter:
             self._kernel_log.finish()  # a run the kernel did not end (restarted, say)
         self._save_conversation()
         if self._live_notebook is not None:
-            self._live_notebook.write(self.messages, self._kernel_runs().runs())
+            try:
+                self._live_notebook.write(self.messages, self._kernel_runs().runs())
+            except OSError as err:  # the conversation goes on; the next step tries again
+                import logging
+
+                logging.getLogger("interpreter").warning(
+                    "could not update %s: %s", self._live_notebook.path, err.strerror or err
+                )
 
     def _save_conversation(self) -> None:
         if not self.conversation_history or not self.messages:

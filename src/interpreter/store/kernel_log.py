@@ -30,8 +30,8 @@ from .paths import ensure_dir
 __all__ = ["KernelLog", "KernelRun", "LOG_NAME", "read_runs"]
 
 LOG_NAME = "kernel.jsonl"
-RUN_CAP_BYTES = 8_000_000
-LOG_CAP_BYTES = 200_000_000
+RUN_CAP_BYTES = 4_000_000
+LOG_CAP_BYTES = 64_000_000
 #: The messages a run keeps: what nbformat turns into outputs, and where a run starts.
 KEPT = frozenset(
     {"execute_input", "stream", "display_data", "update_display_data", "execute_result",
@@ -104,22 +104,19 @@ class KernelLog:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.path = folder / LOG_NAME if folder is not None else None
-        self._runs: list[KernelRun] | None = None
+        #: The runs, once read (on disk) or always (in memory only).
+        self._runs: list[KernelRun] | None = None if self.path is not None else []
         self._current: KernelRun | None = None
-        self._written = 0
+        self._written = self._size_on_disk()
         self._fresh_line = False
         #: The index of the conversation's message holding ``code`` (set by its owner).
         self.locate_code: Callable[[str], int | None] | None = None
 
     def runs(self) -> list[KernelRun]:
         """Every finished run, the ones kept on disk by earlier sessions first."""
-        return list(self._loaded())
-
-    def _loaded(self) -> list[KernelRun]:
         if self._runs is None:
             self._runs = read_runs(self.path) if self.path is not None else []
-            self._written = self._size_on_disk()
-        return self._runs
+        return list(self._runs)
 
     def _size_on_disk(self) -> int:
         if self.path is None:
@@ -167,7 +164,8 @@ class KernelLog:
         if run is None:
             return
         run.ended = ended or run.ended
-        self._loaded().append(run)
+        if self._runs is not None:  # else the file is read when runs are first asked for
+            self._runs.append(run)
         if self.path is not None:
             self._append(run.to_json())
 

@@ -161,7 +161,7 @@ def names_profile(value: str) -> bool:
             return True
     try:
         resolve_profile(value)
-    except ProfileError:
+    except (ProfileError, OSError, ValueError):
         return False
     return True
 
