@@ -43,7 +43,9 @@ class Cli:
     def conversations(self) -> Path:
         return self.config / "open-interpreter" / "conversations"
 
-    def run(self, *args: str, stdin: str = "", model: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str = "", model: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         argv = [*args, *(model_args(self.server.url) if model else [])]
         return run_piped(argv, self.env, self.cwd, stdin=stdin, timeout=60)
 
@@ -215,7 +217,9 @@ def test_resume_works_without_headless_too(cli: Cli, server: FakeModelServer) ->
     assert done.returncode == 0, done.stderr
     assert "Resumed " in done.stderr and "Blue." in done.stdout
     assert [m["content"] for m in server.requests[1]["messages"][1:]] == [
-        "my colour is blue", "Noted: blue.", "which colour?"
+        "my colour is blue",
+        "Noted: blue.",
+        "which colour?",
     ]
 
 
@@ -245,7 +249,9 @@ def test_notebook_and_export_notebook_from_the_command_line(
     old = FIXTURES / "What_is_6__7_+_25_Use__November_26_2026_06-22-22.json"
     done = cli.run("--export-notebook", str(old), "old.ipynb", model=False)
     assert done.returncode == 0, done.stderr
-    (code_cell,) = [c for c in nbformat.read(cli.cwd / "old.ipynb", 4).cells if c.cell_type == "code"]
+    (code_cell,) = [
+        c for c in nbformat.read(cli.cwd / "old.ipynb", 4).cells if c.cell_type == "code"
+    ]
     assert code_cell.outputs[0].text == "67\n" and code_cell.execution_count is None
     done = cli.run("--export-notebook", "nothing-here", "x.ipynb", model=False)
     assert done.returncode == 2 and "no conversation" in done.stderr

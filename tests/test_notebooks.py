@@ -94,7 +94,9 @@ def test_export_has_the_kernels_outputs_and_executes_again_the_same(
     assert err.ename == "ZeroDivisionError" and err.traceback
     assert not any("<interpreter>" in frame for frame in err.traceback)  # our frames left out
     assert error.metadata["tags"] == ["raises-exception"]
-    assert shell.source.startswith("%%bash") and shell.metadata["interpreter"]["language"] == "shell"
+    assert (
+        shell.source.startswith("%%bash") and shell.metadata["interpreter"]["language"] == "shell"
+    )
     assert text_outputs(shell) == ["shell-says-42\n"]
 
     again = execute(path, here)
@@ -215,8 +217,9 @@ def test_an_existing_notebook_resumes_with_its_cells_as_context(
         nbformat.v4.new_code_cell(
             "total = 1234\ntotal",
             execution_count=1,
-            outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "1234"},
-                                            execution_count=1)],
+            outputs=[
+                nbformat.v4.new_output("execute_result", {"text/plain": "1234"}, execution_count=1)
+            ],
         ),  # fmt: skip
         nbformat.v4.new_code_cell("%%bash\nwc -l sales.csv"),
     ]
@@ -236,7 +239,10 @@ def test_an_existing_notebook_resumes_with_its_cells_as_context(
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     assert notebook.cells[:3] == theirs.cells  # their cells stay as they were
-    assert [c.source for c in notebook.cells[3:]] == ["> What was the total?", "The total was 1234."]
+    assert [c.source for c in notebook.cells[3:]] == [
+        "> What was the total?",
+        "The total was 1234.",
+    ]
     assert len({c.id for c in notebook.cells}) == len(notebook.cells)
 
 
@@ -250,6 +256,8 @@ def test_without_conversation_history_kernel_messages_stay_in_memory(
     (cell,) = code_cells(nbformat.read(interp.export_notebook(here / "m.ipynb"), as_version=4))
     assert cell.execution_count == 1 and text_outputs(cell) == ["42"]
     interp.reset()  # a new conversation starts without the old runs
-    interp.messages = [{"role": "assistant", "type": "code", "format": "python", "content": "21 * 2"}]
+    interp.messages = [
+        {"role": "assistant", "type": "code", "format": "python", "content": "21 * 2"}
+    ]
     (cell,) = code_cells(nbformat.read(interp.export_notebook(here / "n.ipynb"), as_version=4))
     assert cell.execution_count is None

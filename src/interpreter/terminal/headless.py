@@ -209,8 +209,11 @@ def _drive(stream: Stream, printer: Printer, report: Report, usage: _UsageWatch)
 def _declined(chunk: Chunk, report: Report) -> dict[str, Any]:
     content = chunk.get("content") or {}
     report.declined.append(
-        {"language": content.get("format"), "code": content.get("content"),
-         "reason": NO_WAY_TO_ASK}  # fmt: skip
+        {
+            "language": content.get("format"),
+            "code": content.get("content"),
+            "reason": NO_WAY_TO_ASK,
+        }  # fmt: skip
     )
     return {**chunk, "decision": "declined", "reason": NO_WAY_TO_ASK}
 
@@ -230,8 +233,13 @@ class _UsageWatch:
         request["cost"] = round(request["cost"], 10)
         self.seen = total
         self.printer.event(
-            {"type": "usage", "model": self.interp.llm.model, "request": request,
-             "turn": self.interp.usage.turn.as_dict(), "total": total}  # fmt: skip
+            {
+                "type": "usage",
+                "model": self.interp.llm.model,
+                "request": request,
+                "turn": self.interp.usage.turn.as_dict(),
+                "total": total,
+            }  # fmt: skip
         )
 
 
