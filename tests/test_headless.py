@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +223,35 @@ def test_resume_works_without_headless_too(cli: Cli, server: FakeModelServer) ->
         "Noted: blue.",
         "which colour?",
     ]
+
+
+@pytest.mark.deadline(60)
+def test_ctrl_c_stops_the_task_keeps_the_conversation_and_exits_130(
+    cli: Cli, server: FakeModelServer
+) -> None:
+    server.script(
+        Reply.tool_call("python", "import time\nprint('sleeping', flush=True)\ntime.sleep(60)")
+    )
+    argv = ["-m", "interpreter", "--output-format", "stream-json", "-y", "-p", "wait"]
+    proc = subprocess.Popen(
+        [sys.executable, *argv, *model_args(server.url)], stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env, cwd=cli.cwd, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not any("sleeping" in line for line in lines):
+            lines.append(proc.stdout.readline())
+        proc.send_signal(signal.SIGINT)
+        lines += proc.stdout.readlines()
+        assert proc.wait(timeout=30) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    result = json.loads(lines[-1])
+    VALIDATOR.validate(result)
+    assert (result["stop_reason"], result["exit_code"]) == ("interrupted", 130)
+    assert (cli.conversations / f"{result['conversation']}.json").is_file()
 
 
 def test_a_long_task_is_not_mistaken_for_a_profile_file(cli: Cli, server: FakeModelServer) -> None:
