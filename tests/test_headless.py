@@ -147,6 +147,9 @@ def test_text_and_json_formats(cli: Cli, server: FakeModelServer) -> None:
                   Reply.text("The answer is 42."))  # fmt: skip
     done = cli.run("-y", "-p", "answer")
     assert (done.returncode, done.stdout) == (0, "The answer is 42.\n")
+    server.script(Reply.text("Sneaky \x1b]52;c;aGk=\x07text."))
+    done = cli.run("-p", "answer")
+    assert done.stdout == "Sneaky \\x1b]52;c;aGk=\\x07text.\n"  # shown, never interpreted
     server.script(Reply.text("Just text."))
     done = cli.run("--output-format", "json", "say something")  # the task as words
     (line,) = done.stdout.splitlines()

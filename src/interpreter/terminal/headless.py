@@ -97,7 +97,9 @@ class Printer:
         elif self.streaming:
             self._line(event)
         elif event["result"]:
-            self.out.write(str(event["result"]).rstrip("\n") + "\n")
+            from .sanitize import escape_controls
+
+            self.out.write(escape_controls(str(event["result"])).rstrip("\n") + "\n")
             self.out.flush()
         _notes(report)
 
