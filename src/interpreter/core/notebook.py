@@ -13,8 +13,8 @@ them: a cell magic (``%%bash`` for shell, ``%%script node`` for JavaScript, ``%%
 "Run all" work with the notebook's own kernel, nothing to install; each such cell starts
 a fresh process (a shell's working directory does not carry over between cells).
 Languages IPython cannot run (Java, React) are code cells tagged ``skip-execution``
-(nbconvert skips them). Every code cell says its language
-in ``metadata.interpreter.language``. Code that was not run (declined, refused) is tagged
+(nbconvert skips them). Every code cell says its language in
+``metadata.interpreter.language``. Code that was not run (declined, refused) is tagged
 ``skip-execution`` too, with the reason as its output; a cell whose run raised is tagged
 ``raises-exception``, so executing the notebook goes on past it as the conversation did.
 
