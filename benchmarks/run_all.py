@@ -14,6 +14,7 @@ from collections.abc import Callable
 import bench_computer
 import bench_conversation
 import bench_gateway
+import bench_headless
 import bench_import
 import bench_startup
 import bench_stream
@@ -27,6 +28,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("conversation + memory", bench_conversation.collect),  # its rows include peak memory
     ("stream", bench_stream.collect),
     ("cli startup + render", bench_startup.collect),
+    ("headless (stream-json vs --stdin)", bench_headless.collect),
     ("remote kernel (gateway)", bench_gateway.collect),
     ("web UI in Chromium", bench_ui.collect),
 ]

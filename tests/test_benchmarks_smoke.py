@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-SCRIPTS = ["bench_import.py", "bench_computer.py", "bench_conversation.py", "bench_stream.py"]
+SCRIPTS = [
+    "bench_import.py", "bench_computer.py", "bench_conversation.py", "bench_stream.py",
+    "bench_headless.py",
+]  # fmt: skip
 FIGURE = re.compile(r"\d+(\.\d+)? (ms|s|MB)")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from interpreter.terminal.args import UsageError, parse_args
 
 SHORT_FORMS = {
-    "-p": ("profile", "x"), "-ci": ("custom_instructions", "x"), "-sm": ("system_message", "x"),
+    "-ci": ("custom_instructions", "x"), "-sm": ("system_message", "x"),
     "-m": ("model", "x"), "-t": ("temperature", 0.5), "-cw": ("context_window", 9),
     "-x": ("max_tokens", 9), "-b": ("max_budget", 0.5), "-ab": ("api_base", "x"),
     "-ak": ("api_key", "x"), "-av": ("api_version", "x"), "-xo": ("max_output", 9),
@@ -29,6 +31,19 @@ def test_short_forms_with_values(flag: str) -> None:
 @pytest.mark.parametrize("flag", BOOL_SHORT)
 def test_short_boolean_forms(flag: str) -> None:
     assert getattr(parse_args([flag]), BOOL_SHORT[flag]) is True
+
+
+def test_p_is_the_profile_if_one_has_that_name_else_the_task(config_dir: Path) -> None:
+    assert (parse_args(["-p", "mine"]).prompt, parse_args(["-p", "mine"]).profile) == ("mine", None)
+    (config_dir / "profiles").mkdir(parents=True)
+    (config_dir / "profiles" / "mine.yaml").write_text("auto_run: false\n")
+    ns = parse_args(["-p", "mine", "do", "it"])
+    assert (ns.profile, ns.prompt, ns.message) == ("mine", None, "do it")
+    assert parse_args(["--profile", "other"]).profile == "other"  # --profile is always one
+    assert parse_args(["-p", "gone.yaml"]).profile == "gone.yaml"  # its error is --profile's
+    assert parse_args(["--prompt", "mine"]).prompt == "mine"
+    with pytest.raises(UsageError, match="two profiles"):
+        parse_args(["-p", "mine", "--profile", "mine"])
 
 
 def test_bare_words_and_defaults() -> None:

@@ -56,7 +56,9 @@ def test_json_prints_the_chunk_stream_as_json_lines(tmp_path: Path, server) -> N
     done = run_piped(["--json", "-y", *model_args(server.url), "compute"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout  # JSON escapes it
-    chunks = [json.loads(line) for line in done.stdout.splitlines()]
+    events = [json.loads(line) for line in done.stdout.splitlines()]  # --output-format stream-json
+    assert events[0]["type"] == "init" and events[-1]["type"] == "result"
+    chunks = [e for e in events if "role" in e]  # the LMC chunks
     assert chunks[0] == {"role": "assistant", "type": "message", "start": True}
     text = "".join(c.get("content", "") for c in chunks if c["type"] == "message")
     assert text == "Hi \x1b[2Jok"
@@ -137,7 +139,8 @@ def test_profile_then_environment_then_flags(tmp_path: Path, server) -> None:
 
 
 def test_missing_profile_is_a_usage_error(tmp_path: Path) -> None:
-    done = run_piped(["-p", "nope", "hi"], cli_env(tmp_path / "cfg"), tmp_path)
+    # (-p nope would be the task: -p is a profile only when one of that name exists)
+    done = run_piped(["--profile", "nope", "hi"], cli_env(tmp_path / "cfg"), tmp_path)
     assert done.returncode == 2 and "nope" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -212,7 +215,7 @@ def test_json_mode_without_y_declines_and_stdout_stays_json(tmp_path: Path, serv
     server.script(Reply.tool_call("python", MARKER_CODE))
     env = cli_env(tmp_path / "cfg")
     done = run_piped(["--json", *model_args(server.url), "go"], env, tmp_path)
-    assert done.returncode == 3
+    assert done.returncode == 3  # headless: a declined approval
     chunks = [json.loads(line) for line in done.stdout.splitlines()]
     assert any(c["type"] == "confirmation" for c in chunks)
     assert "-y" in done.stderr

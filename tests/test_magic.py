@@ -96,14 +96,30 @@ def test_shell_magic_streams_output_and_is_not_recorded(ctx: MagicContext) -> No
 
 
 def test_notebook_export_is_valid_nbformat_4() -> None:
-    notebook = json.loads(to_notebook(CONVERSATION))
+    import nbformat
+
+    text = to_notebook(CONVERSATION)
+    nbformat.validate(nbformat.reads(text, as_version=4))
+    notebook = json.loads(text)
     assert notebook["nbformat"] == 4
     kinds = [c["cell_type"] for c in notebook["cells"]]
     assert kinds == ["markdown", "markdown", "code", "markdown", "code"]
+    assert "".join(notebook["cells"][0]["source"]) == "> first"
     code = notebook["cells"][2]
     assert "".join(code["source"]) == "print(1)"
     assert code["outputs"] == [{"output_type": "stream", "name": "stdout", "text": ["1\n"]}]
-    assert "".join(notebook["cells"][4]["source"]) == "%%bash\nls"
+    assert "".join(notebook["cells"][4]["source"]) == "%%bash --no-raise-error\nls"
+    assert notebook["cells"][4]["metadata"]["interpreter"]["language"] == "shell"
+
+
+def test_jupyter_magic_writes_a_valid_notebook(ctx: MagicContext, here: Path) -> None:
+    import nbformat
+
+    run_magic(ctx, "%jupyter out.ipynb")
+    assert "Exported the conversation to out.ipynb" in ctx.said[-1]  # type: ignore[attr-defined]
+    notebook = nbformat.read(here / "out.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert [c.cell_type for c in notebook.cells][:3] == ["markdown", "markdown", "code"]
 
 
 def test_markdown_export() -> None:

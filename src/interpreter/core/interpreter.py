@@ -19,6 +19,8 @@ from .tools import Tools
 
 if TYPE_CHECKING:
     from ..store.conversation_writer import Saved
+    from ..store.kernel_log import KernelLog
+    from .notebook_live import LiveNotebook
     from .turn import TurnContext
 
 T = TypeVar("T")
@@ -109,6 +111,8 @@ class OpenInterpreter:
         self._thread_result: list[Message] = []
         self._thread_error: BaseException | None = None
         self._default_instance = default_instance
+        self._kernel_log: KernelLog | None = None  # the kernel's messages, for notebooks
+        self._live_notebook: LiveNotebook | None = None
         if load_profile and os.environ.get("INTERPRETER_NO_DEFAULT_PROFILE") != "1":
             from ..store.profiles import load_default_profile_into
 
@@ -288,6 +292,7 @@ class OpenInterpreter:
         from .turn import Turn  # loaded with the first chat, not with the package
 
         self._stop_requested = False
+        self.computer.kernel_observer = self._observe_kernel
         return Turn(self._turn_context()).run()
 
     def _turn_context(self) -> TurnContext:
@@ -298,7 +303,7 @@ class OpenInterpreter:
             settings=self,
             stop_requested=lambda: self._stop_requested,
             model_input=lambda: (self._messages_for_model(), self._full_system_message()),
-            save=self._save_conversation,
+            save=self._save_step,
             allow_always=lambda language, code: remember(self, language, code),
             finished=self._finished,
         )
@@ -342,7 +347,67 @@ class OpenInterpreter:
         self.messages = []
         self.conversation_filename = None
         self._session_id = f"session-{secrets.token_hex(8)}"
+        self._kernel_log = None
         self.llm.reset_usage()
+
+    # -- notebooks ----------------------------------------------------------------------
+
+    def export_notebook(self, path: str | os.PathLike[str]) -> Path:
+        """Write the conversation to ``path`` as a Jupyter notebook (nbformat 4, validated;
+        see core/notebook.py): Python cells carry the kernel's own outputs and execution
+        counts. Returns the path written."""
+        from .notebook import build_notebook, write_notebook
+
+        runs = self._kernel_runs().runs()
+        notebook = build_notebook(self.messages, runs, conversation=self._conversation_id())
+        return write_notebook(path, notebook)
+
+    def open_notebook(self, path: str | os.PathLike[str]) -> Path:
+        """Keep the notebook at ``path`` up to date with the conversation after every step.
+        An existing notebook is resumed: its cells become the conversation (replacing
+        ``messages``) and stay in the file as they were. Returns the path."""
+        from .notebook_live import LiveNotebook
+
+        live = LiveNotebook(path)
+        loaded = live.open()
+        if loaded:
+            self.messages = loaded
+        self._live_notebook = live
+        return live.write(self.messages, self._kernel_runs().runs())
+
+    @property
+    def live_notebook(self) -> Path | None:
+        """The notebook kept up to date (``open_notebook``), or None."""
+        return self._live_notebook.path if self._live_notebook is not None else None
+
+    def _conversation_id(self) -> str | None:
+        name = self.conversation_filename
+        return Path(name).stem if name else None
+
+    def _kernel_runs(self) -> KernelLog:
+        """The kernel runs of this conversation (in its data folder when it is saved)."""
+        folder = self.conversation_data_dir() if self.conversation_history else None
+        log = self._kernel_log
+        if log is None or log.folder != folder:
+            from ..store.kernel_log import KernelLog
+
+            log = KernelLog(folder)
+            log.locate_code = self._code_message_index
+            self._kernel_log = log
+        return log
+
+    def _observe_kernel(self, msg: dict[str, Any]) -> None:
+        log = self._kernel_log
+        if log is None or msg.get("msg_type") == "execute_input":
+            log = self._kernel_runs()
+        log.observe(msg)
+
+    def _code_message_index(self, code: str) -> int | None:
+        for index in range(len(self.messages) - 1, -1, -1):
+            message = self.messages[index]
+            if message["type"] == "code" and message.get("content") == code:
+                return index
+        return None
 
     # -- used by the turn loop ----------------------------------------------------------
 
@@ -376,6 +441,21 @@ class OpenInterpreter:
     #: This instance's last save (store/conversation_writer.py): another session's write
     #: to the same file is noticed, never overwritten.
     _last_save: Saved | None = None
+
+    def _save_step(self) -> None:
+        """After every step of a turn: the conversation file, and the live notebook."""
+        if self._kernel_log is not None:
+            self._kernel_log.finish()  # a run the kernel did not end (restarted, say)
+        self._save_conversation()
+        if self._live_notebook is not None:
+            try:
+                self._live_notebook.write(self.messages, self._kernel_runs().runs())
+            except OSError as err:  # the conversation goes on; the next step tries again
+                import logging
+
+                logging.getLogger("interpreter").warning(
+                    "could not update %s: %s", self._live_notebook.path, err.strerror or err
+                )
 
     def _save_conversation(self) -> None:
         """Write the conversation file: the whole of ``messages``, atomically (after each

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..lmc import Chunk
 
 if TYPE_CHECKING:
     from .sandbox import SandboxPolicy
+
+#: Sees a kernel's own output messages, ``{"msg_type": ..., "content": ...}`` (see
+#: ``KernelLanguage``): how a conversation keeps them for notebooks.
+KernelObserver = Callable[[dict[str, Any]], None]
 
 
 class Language(ABC):
@@ -34,6 +38,8 @@ class Language(ABC):
     #: Where new processes launch: inside this OS sandbox, or (None) unconfined. Set by
     #: the Computer before a run; a running process keeps the sandbox it started in.
     sandbox: SandboxPolicy | None = None
+    #: Given each kernel message of a run (kernel languages only; set by the Computer).
+    kernel_observer: KernelObserver | None = None
 
     @abstractmethod
     def run(self, code: str) -> Iterator[Chunk]: ...

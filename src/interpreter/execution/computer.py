@@ -10,7 +10,7 @@ from typing import Any
 from ..lmc import Chunk
 from ..settings import initialise, setting
 from . import lifetime
-from .base import Language
+from .base import KernelObserver, Language
 from .languages import (
     HTML,
     AppleScript,
@@ -87,6 +87,8 @@ class Computer:
     #: A Jupyter Kernel Gateway URL: when set, Python runs in a kernel there.
     kernel_gateway: str | None
     kernel_gateway_token: str | None
+    #: Given every kernel message of the runs (``execution/base.py``); None: not kept.
+    kernel_observer: KernelObserver | None
 
     def __init__(
         self,
@@ -104,6 +106,7 @@ class Computer:
         initialise(self, "computer", {"languages": list(DEFAULT_LANGUAGES)})
         self.timeout = timeout
         self.max_output_bytes = max_output_bytes
+        self.kernel_observer = None
         lifetime.terminate_at_exit(self)
 
     def file_suffix(self, language: str) -> str:
@@ -194,6 +197,7 @@ class Computer:
     def _stream(self, runtime: Language, code: str) -> Iterator[Chunk]:
         runtime.max_output_bytes = self.max_output_bytes
         runtime.sandbox = self._sandbox
+        runtime.kernel_observer = self.kernel_observer
         chunks = runtime.run(code)
         if not runtime.caps_output:
             chunks = OutputCap(self.max_output_bytes).wrap(chunks)

@@ -84,14 +84,21 @@ def resolve_profile(name_or_path: str | os.PathLike[str]) -> Path:
     if os.sep not in text and "/" not in text:
         for extension in EXTENSIONS:
             candidate = profiles_dir() / f"{text}{extension}"
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate
     path = Path(text).expanduser()
-    if not path.is_file():
+    if not _is_file(path):
         tried = ", ".join(f"{text}{e}" for e in EXTENSIONS)
         raise ProfileError(text, f"no such profile (looked for {tried} in {profiles_dir()})")
     _check_python_allowed(path)
     return path
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
 
 
 def _check_python_allowed(path: Path) -> None:

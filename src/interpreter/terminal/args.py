@@ -37,14 +37,30 @@ class Flag:
     type: type = bool
     choices: tuple[str, ...] | None = None
     optional_bool: bool = False  # also accepts --no-NAME
+    hyphenated: bool = False  # spelt --output-format (--output_format is accepted too)
+    nargs: int | None = None
+    metavar: str | tuple[str, ...] | None = None
 
+    @property
+    def names(self) -> list[str]:
+        long = [f"--{self.name}"]
+        if self.hyphenated:
+            long = [f"--{self.name.replace('_', '-')}", *long]
+        return long + ([f"-{self.short}"] if self.short else [])
+
+
+OUTPUT_FORMATS = ("text", "json", "stream-json")
+P_HELP = (
+    "the profile VALUE when a profile of that name exists (as --profile), else the task "
+    "to run headless (as --prompt)"
+)
 
 #: Flags that are commands or choose how to run, not settings (in the order of --help
 #: with the settings' flags, whose text lives in the settings table: interpreter/settings.py).
 COMMAND_FLAGS: dict[str, Flag] = {
     flag.name: flag
     for flag in (
-        Flag("profile", "p", "profile to load (a name in the profiles folder, or a path)", str),
+        Flag("profile", None, "profile to load (a name in the profiles folder, or a path)", str),
         Flag("fast", "f", "use gpt-4o-mini and ask for very short answers"),
         Flag(
             "local",
@@ -63,14 +79,26 @@ COMMAND_FLAGS: dict[str, Flag] = {
         ),
         Flag("version", None, "print the version and exit"),
         Flag("stdin", "s", "read the message from standard input"),
-        Flag("json", None, "print the chunk stream as JSON lines (for other programs)"),
+        Flag("json", None, "the same as --output-format stream-json"),
         Flag(
             "interactive",
             "i",
             "stay in the chat after the task given as words (which otherwise runs once)",
         ),
+        Flag("prompt", None, "run TASK without a terminal (headless) and exit", str,
+             metavar="TASK"),
+        Flag("output_format", None, "headless output: text (the answer), json (one result "
+             "object) or stream-json (one JSON event per line)", str,
+             choices=OUTPUT_FORMATS, hyphenated=True, metavar="FORMAT"),
+        Flag("resume", None, "continue a saved conversation: last, or its ID (file name)",
+             str, metavar="last|ID"),
+        Flag("notebook", None, "keep this .ipynb up to date with the conversation (an "
+             "existing one is resumed)", str, metavar="PATH"),
+        Flag("export_notebook", None, "write the saved conversation CONV (a file, an ID or "
+             "last) as the notebook OUT, and exit", str, hyphenated=True, nargs=2,
+             metavar=("CONV", "OUT")),
     )
-}
+}  # fmt: skip
 #: Every flag, in the order --help lists them (0.4.3's order, then ours).
 HELP_ORDER = (
     "profile", "custom_instructions", "system_message", "auto_run", "no_highlight_active_line",
@@ -79,7 +107,8 @@ HELP_ORDER = (
     "max_output", "loop", "max_turns", "disable_telemetry", "offline", "speak_messages",
     "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
     "conversations", "server", "ui", "version", "plain", "stdin", "json", "interactive",
-    "sandbox", "allow_network", "sandbox_allow_home", "kernel_gateway",
+    "prompt", "output_format", "resume", "notebook", "export_notebook", "sandbox",
+    "allow_network", "sandbox_allow_home", "kernel_gateway",
 )  # fmt: skip
 
 
@@ -115,17 +144,55 @@ UNSUPPORTED: dict[str, str] = {
 
 
 def _add_flag(parser: argparse.ArgumentParser, flag: Flag) -> None:
-    names = [f"--{flag.name}"] + ([f"-{flag.short}"] if flag.short else [])
     kwargs: dict[str, Any] = {"dest": flag.name, "help": flag.help}
     if flag.optional_bool:
         kwargs.update(action=argparse.BooleanOptionalAction, default=None)
     elif flag.type is bool:
         kwargs.update(action="store_true", default=None)
     else:
-        kwargs.update(type=flag.type, default=None, metavar=flag.name.upper())
+        kwargs.update(type=flag.type, default=None, metavar=flag.metavar or flag.name.upper())
         if flag.choices:
             kwargs["choices"] = flag.choices
-    parser.add_argument(*names, **kwargs)
+        if flag.nargs:
+            kwargs["nargs"] = flag.nargs
+    parser.add_argument(*flag.names, **kwargs)
+
+
+def names_profile(value: str) -> bool:
+    """Whether ``-p VALUE`` means a profile: a profile of that name (or a file at that
+    path) exists, as ``--profile`` resolves it; or VALUE is one word that can only mean
+    a profile (``x.yaml``, ``x.py``, a URL), so that --profile's error is what the user
+    gets for a misspelt one."""
+    from ..store.profiles import EXTENSIONS, ProfileError, resolve_profile
+
+    word = value.strip()
+    if word and not any(c.isspace() for c in word):
+        lowered = word.lower()
+        if "://" in lowered or any(lowered.endswith(e) for e in EXTENSIONS if e):
+            return True
+    try:
+        resolve_profile(value)
+    except (ProfileError, OSError, ValueError):
+        return False
+    return True
+
+
+class _ProfileOrTask(argparse.Action):
+    """``-p VALUE``: Open Interpreter 0.4.3's ``--profile`` when VALUE names a profile,
+    otherwise the headless task (``--prompt``)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        value = str(values)
+        if names_profile(value):
+            namespace.p_profile = value  # parse_args makes it the profile
+        else:
+            namespace.prompt = value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -142,12 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Let language models run code on your computer, with your approval.",
         epilog=(
             "Bare words are a task, run once: interpreter list my files (-i to stay). "
+            "Headless (-p TASK, --prompt TASK, or --output-format with the task as words "
+            "or on standard input): no code runs without -y or an allow rule, nothing is "
+            "asked; exit codes 0 done, 1 error, 2 usage, 3 declined approval, 4 budget "
+            "exceeded, 5 turn limit (--max_turns). "
             "Not supported yet: --os, --vision, --speak_messages."
         ),
         allow_abbrev=False,
     )
     for flag in FLAGS:
         _add_flag(parser, flag)
+        if flag.name == "profile":
+            parser.add_argument("-p", dest="profile", action=_ProfileOrTask, metavar="VALUE",
+                                help=P_HELP)  # fmt: skip
     parser.add_argument(
         "--reset_profile",
         nargs="?",
@@ -164,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv``; raises :class:`UsageError` for unknown or unsupported flags."""
     ns = build_parser().parse_args(list(argv))
+    p_profile = vars(ns).pop("p_profile", None)
+    if p_profile is not None:
+        if ns.profile is not None:
+            raise UsageError("two profiles given (-p and --profile)")
+        ns.profile = p_profile
     for name, why in UNSUPPORTED.items():
         if getattr(ns, name):
             raise UsageError(why)

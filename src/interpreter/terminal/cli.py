@@ -6,8 +6,9 @@ Without a task, in a terminal, the interactive chat starts.
 
 Exit codes: 0 done, 1 model or provider error, 2 usage error (bad flag, bad profile),
 3 declined: code was not run because nobody could approve it (no terminal and no ``-y``),
-or ``--reset_profile`` was not confirmed; 130 interrupted. Only argparse is imported before
-the prompt needs more.
+or ``--reset_profile`` was not confirmed; 130 interrupted. Headless runs (``-p TASK``,
+``--output-format``: terminal/headless.py) add 4 budget exceeded and 5 turn limit. Only
+argparse is imported before the prompt needs more.
 """
 
 from __future__ import annotations
@@ -69,8 +70,14 @@ def run(argv: Sequence[str]) -> int:
 
         print(f"interpreter {__version__}")
         return EXIT_OK
-    _show_warnings()
     try:
+        if args.export_notebook:
+            from .resume import export_command
+
+            return export_command(*args.export_notebook)
+        if _is_headless(args):
+            return _headless(args)
+        _show_warnings()
         return _dispatch(args)
     except UsageError as err:
         _error(str(err))
@@ -82,13 +89,19 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _prepare_config() -> None:
     from ..store.paths import migrate_old_config
-    from ..store.profiles import ProfileError, ensure_default_profile
+    from ..store.profiles import ensure_default_profile
 
     for old in migrate_old_config():  # from "Open Interpreter" folders of older releases
         print(f"Copied {old} into the new config folder.", file=sys.stderr)
     ensure_default_profile()  # the first run writes default.yaml with commented defaults
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from ..store.profiles import ProfileError
+
+    _prepare_config()
     if args.profiles or args.local_models:
         return _open_folders(args)
     if args.reset_profile != NOT_GIVEN:
@@ -100,7 +113,45 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.server or args.ui:
         return _serve(interp, ui=bool(args.ui), server_mode=bool(args.server))
+    _open_requested(interp, args)
     return _chat(interp, args)
+
+
+def _is_headless(args: argparse.Namespace) -> bool:
+    from .headless import is_headless
+
+    return is_headless(args)
+
+
+def _headless(args: argparse.Namespace) -> int:
+    """``-p TASK`` / ``--output-format``: one task, no terminal (terminal/headless.py)."""
+    from .headless import StartFailed, run_headless
+
+    def prepare() -> OpenInterpreter:
+        from ..store.profiles import ProfileError
+
+        _show_warnings()
+        try:
+            _prepare_config()
+            interp = _interpreter(args)
+            _open_requested(interp, args)
+        except (ProfileError, UsageError) as err:
+            raise StartFailed(str(err), EXIT_USAGE) from None
+        except SetupError as err:
+            raise StartFailed(str(err), EXIT_ERROR) from None
+        return interp
+
+    return run_headless(args, prepare)
+
+
+def _open_requested(interp: OpenInterpreter, args: argparse.Namespace) -> None:
+    """--resume and --notebook (terminal/resume.py)."""
+    if args.resume or args.notebook:
+        from .resume import open_requested
+
+        said = open_requested(interp, args)
+        if said:
+            _note(said)
 
 
 def _interpreter(args: argparse.Namespace) -> OpenInterpreter:

@@ -200,14 +200,20 @@ def _load(ctx: MagicContext, arg: str) -> None:
 
 
 def _export(ctx: MagicContext, arg: str, suffix: str) -> None:
-    from .export import to_markdown, to_notebook
+    from .export import to_markdown
 
     name = ctx.interp.conversation_filename or "conversation.json"
     path = Path(arg or Path(name).with_suffix(suffix).name).expanduser()
-    text = (
-        to_notebook(ctx.interp.messages) if suffix == ".ipynb" else to_markdown(ctx.interp.messages)
-    )
-    path.write_text(text, encoding="utf-8")
+    if suffix == ".ipynb":
+        from ..core.notebook import NotebookUnavailable
+
+        try:
+            path = ctx.interp.export_notebook(path)
+        except NotebookUnavailable as err:
+            ctx.say(f"%jupyter: {err}")
+            return
+    else:
+        path.write_text(to_markdown(ctx.interp.messages), encoding="utf-8")
     ctx.say(f"Exported the conversation to {path}.")
 
 

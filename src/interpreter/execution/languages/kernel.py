@@ -10,6 +10,10 @@ connection to it broke).
 
 Python kernels also get our kernel-side code (``kernel_side.py``): active-line
 markers and an output cap inside the kernel (``KernelSide``).
+
+A ``kernel_observer`` (set by the Computer) is given every message of a run as the kernel
+sent it (``execute_input``, outputs, errors), our markers and frames taken out, then the
+status that ended the run (``idle``, or a trouble status): what a notebook export keeps.
 """
 
 from __future__ import annotations
@@ -263,14 +267,30 @@ class KernelLanguage(Language, Generic[K]):
                 break
             if msg is None:
                 continue
+            self._observe(msg)
             if state_of(msg) == "idle":
                 break
             yield from self._message_chunks(msg, cap)
         yield active_line(None)
 
+    def _observe(self, msg: Message) -> None:
+        """Hand ``msg`` to the kernel observer, without our markers and our own frames."""
+        observer = self.kernel_observer
+        if observer is None:
+            return
+        kind, content = msg.get("msg_type"), dict(msg.get("content") or {})
+        if kind == "stream" and self.instrumented:
+            content["text"] = self._side.markers.sub("", str(content.get("text", "")))
+        elif kind == "error":
+            frames = [str(f) for f in content.get("traceback") or []]
+            content["traceback"] = [f for f in frames if not _own_frame(f)]
+        observer({"msg_type": kind, "content": content})
+
     def _trouble(self, kernel: K, msg: Message | None) -> str | None:
         """A notice when the kernel died or goes on despite an interrupt (after recovering)."""
         state = state_of(msg)
+        if msg is not None and state in ("restarting", "dead", "lost"):
+            self._observe(msg)
         if state == "restarting":
             self._restarted(kernel)
             return self._notice("died and was restarted")
@@ -321,7 +341,11 @@ def rich_chunk(data: dict[str, Any]) -> Chunk | None:
 def traceback_text(frames: list[str]) -> str:
     """The traceback without colours and without frames of our own kernel-side code."""
     plain = [strip_ansi(frame) for frame in frames]
-    return "\n".join(f for f in plain if "File <interpreter>:" not in f) + "\n"
+    return "\n".join(f for f in plain if not _own_frame(f)) + "\n"
+
+
+def _own_frame(frame: str) -> bool:
+    return "File <interpreter>:" in strip_ansi(frame)
 
 
 def _b64(value: Any) -> str:
