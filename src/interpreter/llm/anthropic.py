@@ -161,6 +161,7 @@ class _MessagesReply:
     def __init__(self, route: Route) -> None:
         self.route = route
         self.input_tokens = 0
+        self.cached_tokens = 0
         self.output_tokens = 0
         self.complete = False
         self.stopped = False
@@ -180,15 +181,25 @@ class _MessagesReply:
             elif block.get("type") == "text" and block.get("text"):
                 yield TextPiece(block["text"])
         elif kind == "message_start":
-            usage = (event.get("message") or {}).get("usage") or {}
-            self.input_tokens = usage.get("input_tokens") or 0
+            self._read_usage((event.get("message") or {}).get("usage") or {})
         elif kind == "message_delta":
-            self.output_tokens = (event.get("usage") or {}).get("output_tokens") or 0
+            self._read_usage(event.get("usage") or {})
         elif kind == "message_stop":
             self.complete = self.stopped = True
-            yield UsagePiece(self.input_tokens, self.output_tokens)
+            yield UsagePiece(self.input_tokens, self.output_tokens, self.cached_tokens)
         elif kind == "error":
             raise _stream_error(event, self.route)
+
+    def _read_usage(self, usage: dict[str, Any]) -> None:
+        """Anthropic counts cache reads and writes apart from ``input_tokens``; here they
+        are all prompt tokens, the reads also ``cached_tokens``."""
+        if "input_tokens" in usage or "cache_read_input_tokens" in usage:
+            read = usage.get("cache_read_input_tokens") or 0
+            written = usage.get("cache_creation_input_tokens") or 0
+            self.input_tokens = (usage.get("input_tokens") or 0) + read + written
+            self.cached_tokens = read
+        if usage.get("output_tokens"):
+            self.output_tokens = usage["output_tokens"]
 
 
 def _stream_error(event: dict[str, Any], route: Route) -> Exception:

@@ -49,10 +49,12 @@ class ToolPiece:
 
 @dataclass(frozen=True)
 class UsagePiece:
-    """Token usage reported by the provider."""
+    """Token usage reported by the provider. ``cached_tokens``: prompt tokens read from the
+    provider's prompt cache (part of ``prompt_tokens``)."""
 
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
 
 
 Piece = TextPiece | ToolPiece | UsagePiece
