@@ -67,6 +67,11 @@ class OpenInterpreter:
     loop_message: str
     loop_breakers: list[str]
     max_turns: int | None
+    max_repeats: int
+    compaction: bool
+    compact_at: float
+    offload_output: bool
+    offload_threshold: int | None
     conversation_history: bool
     highlight_active_line: bool
     multi_line: bool
