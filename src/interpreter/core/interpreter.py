@@ -17,6 +17,7 @@ from .display import default_display
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
 
 if TYPE_CHECKING:
+    from .compaction import CompactionResult
     from .turn import TurnContext
 
 T = TypeVar("T")
@@ -103,6 +104,7 @@ class OpenInterpreter:
         self.approval_callback: ApprovalCallback | None = None
         self.profile_path: Path | None = None  # the profile file loaded (where rules are saved)
         self._stop_requested = False
+        self._inserted: list[int] = []  # where summaries went in this chat (chat()'s slice)
         #: How the latest turn ended (core/turn.py ``STOP_REASONS``); None before the first.
         self.stop_reason: str | None = None
         self._session_id = f"session-{secrets.token_hex(8)}"
@@ -239,7 +241,7 @@ class OpenInterpreter:
         start = self._add_input(message)
         for _ in self._respond():
             pass
-        return self.messages[start:]
+        return self.messages[self._shifted(start) :]
 
     def _stream(self, message: ChatInput | None) -> Stream:
         self._add_input(message)
@@ -252,7 +254,7 @@ class OpenInterpreter:
             return None
         start = len(self.messages) + (0 if isinstance(message, list) else 1)
         display.show_chat(self, message)
-        return self.messages[start:]
+        return self.messages[self._shifted(start) :]
 
     def _add_input(self, message: ChatInput | None) -> int:
         """Adds the user's input; returns where the new messages will start."""
@@ -264,10 +266,18 @@ class OpenInterpreter:
             self.messages.append(normalize(message))
         return len(self.messages)
 
+    def _shifted(self, start: int) -> int:
+        """``start`` after the summaries this chat put before it (core/compaction.py)."""
+        for index in self._inserted:
+            if index < start:
+                start += 1
+        return start
+
     def _respond(self) -> Stream:
         from .turn import Turn  # loaded with the first chat, not with the package
 
         self._stop_requested = False
+        self._inserted = []
         return Turn(self._turn_context()).run()
 
     def _turn_context(self) -> TurnContext:
@@ -281,6 +291,8 @@ class OpenInterpreter:
             save=self._save_conversation,
             allow_always=lambda language, code: remember(self, language, code),
             finished=self._finished,
+            data_dir=self.conversation_data_dir,
+            inserted=self._inserted.append,
         )
 
     def _finished(self, reason: str) -> None:
@@ -323,6 +335,17 @@ class OpenInterpreter:
         self.conversation_filename = None
         self._session_id = f"session-{secrets.token_hex(8)}"
         self.llm.reset_usage()
+        self.llm.reset_context()
+
+    def compact(self) -> CompactionResult:
+        """Summarise the older messages now (``%compact``), keeping the latest exchange as
+        it is; the originals stay in ``messages``. See core/compaction.py."""
+        from .compaction import Compactor
+
+        def model_input() -> tuple[list[Message], str]:
+            return self._messages_for_model(), self._full_system_message()
+
+        return Compactor(self, model_input, self._save_conversation).compact(force=True)
 
     # -- used by the turn loop ----------------------------------------------------------
 
@@ -334,16 +357,19 @@ class OpenInterpreter:
         return "\n\n".join(parts)
 
     def _messages_for_model(self, messages: list[Message] | None = None) -> list[Message]:
-        """The messages the model is sent (``messages``, else the conversation): those
-        meant for the user left out, the user message template applied to the latest user
-        message (to every one with ``always_apply_user_message_template``)."""
+        """The messages the model is sent (``messages``, else the conversation): from the
+        latest summary on (core/compaction.py), those meant for the user left out, the
+        user message template applied to the latest user message (to every one with
+        ``always_apply_user_message_template``; never to a summary)."""
+        from .compaction import from_latest_summary, is_summary
+
         source = self.messages if messages is None else messages
-        out = [m for m in source if m.get("recipient") != "user"]
+        out = [m for m in from_latest_summary(source) if m.get("recipient") != "user"]
         if self.user_message_template == "{content}":
             return out
         for i in range(len(out) - 1, -1, -1):
             last = out[i]
-            if last["role"] == "user" and last["type"] == "message":
+            if last["role"] == "user" and last["type"] == "message" and not is_summary(last):
                 templated = last.copy()
                 templated["content"] = self.user_message_template.replace(
                     "{content}", last["content"]

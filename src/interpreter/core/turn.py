@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
-from ..llm.events import CodeDelta, CodeEnd, CodeStart, Event, TextDelta
+from ..llm.events import CodeDelta, CodeEnd, CodeStart, Event, Notice, TextDelta
 from ..lmc import (
     ApprovalCallback,
     Chunk,
@@ -25,21 +26,26 @@ from ..lmc import (
     TextMessage,
 )
 from .framing import Framer
+from .guardrails import RepeatWatch
+from .offload import OutputKeeper
 from .output import TailBuffer
 from .permissions import allowed, rules_of
-from .prompts import DECLINED, EMPTY_CODE, TURN_LIMIT
+from .prompts import DECLINED, EMPTY_CODE, REPEATING, REPEATING_ASK, TURN_LIMIT
 from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
 
 if TYPE_CHECKING:
     from ..execution.computer import Computer
     from ..llm.llm import Llm
+    from .compaction import Compactor
 
 __all__ = ["STOP_REASONS", "Turn", "TurnContext", "TurnSettings"]
 
 #: How a turn ends: ``done`` (the model finished), ``declined`` (code was not approved, or
 #: safe_mode refused it), ``interrupted`` (``stop()``), ``max_turns`` (the model was asked
-#: ``max_turns`` times), ``budget`` (``max_budget`` reached), ``error`` (any other failure).
-STOP_REASONS = ("done", "declined", "interrupted", "max_turns", "budget", "error")
+#: ``max_turns`` times), ``budget`` (``max_budget`` reached, or a budget with no price),
+#: ``repeating`` (under ``auto_run``, the same code or the same error ``max_repeats`` times
+#: in a row: core/guardrails.py), ``error`` (any other failure).
+STOP_REASONS = ("done", "declined", "interrupted", "max_turns", "budget", "repeating", "error")
 
 _T = TypeVar("_T")
 #: A step of the turn: yields chunks, is sent decisions, returns a ``_T``.
@@ -76,6 +82,16 @@ class TurnSettings(Protocol):
     def loop_breakers(self) -> Sequence[str]: ...
     @property
     def max_turns(self) -> int | None: ...
+    @property
+    def max_repeats(self) -> int: ...
+    @property
+    def compaction(self) -> bool: ...
+    @property
+    def compact_at(self) -> float: ...
+    @property
+    def offload_output(self) -> bool: ...
+    @property
+    def offload_threshold(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class TurnContext:
     system message the model is sent. ``save()``: store the conversation.
     ``allow_always(language, code)``: remember the "always allow" rule for this session.
     ``finished(reason)``: how the turn ended, one of :data:`STOP_REASONS`.
+    ``data_dir()``: the conversation's data folder (long output is kept there; None: not
+    kept). ``inserted(index)``: a summary was put into ``messages`` at ``index``.
     """
 
     settings: TurnSettings
@@ -94,6 +112,8 @@ class TurnContext:
     save: Callable[[], None]
     allow_always: Callable[[str, str], object]
     finished: Callable[[str], None] = lambda reason: None
+    data_dir: Callable[[], Path] | None = None
+    inserted: Callable[[int], None] = lambda index: None
 
 
 @dataclass
@@ -132,6 +152,9 @@ class Turn:
         self.context = context
         self.settings = context.settings
         self.framer = Framer()
+        self.repeats = RepeatWatch(self.settings.max_repeats)
+        self._ask_next: str | None = None  # why the next code is asked about, whatever rules say
+        self._compaction_failed = False
 
     def run(self) -> Stream:
         self.settings.llm.usage.start_turn()
@@ -157,6 +180,7 @@ class Turn:
             if limit is not None and replies >= limit:
                 yield from self._notice(TURN_LIMIT.format(limit=limit))
                 return "max_turns"
+            yield from self._compact_if_due()
             blocks = yield from self._model_reply()
             replies += 1
             if stopped():
@@ -165,9 +189,37 @@ class Turn:
                 if not self._loop_again():
                     return "done"
                 continue
-            if not (yield from self._run_blocks(blocks)):
-                return "interrupted" if stopped() else "declined"
+            reason = yield from self._run_blocks(blocks)
+            if reason is not None:
+                return reason
         return "interrupted"
+
+    # -- the context window ------------------------------------------------------------
+
+    def _compactor(self) -> Compactor:
+        from .compaction import Compactor
+
+        context = self.context
+        return Compactor(self.settings, context.model_input, context.save, context.inserted)
+
+    def _compact_if_due(self) -> Stream:
+        """Summarise the older messages when the next request would fill the window past
+        ``compact_at`` (once per turn after a failure: then older messages are trimmed)."""
+        from ..llm.errors import ModelError
+
+        if self._compaction_failed or not self.settings.compaction:
+            return
+        compactor = self._compactor()
+        try:
+            due = compactor.due()
+        except ModelError:  # cannot tell (no tokenizer, no model): the request will say
+            return
+        if due is None:
+            return
+        yield from self._notice(f"The context window is {due.share:.0%} full: summarising.")
+        result = compactor.compact()
+        self._compaction_failed = result.error is not None
+        yield from self._notice(result.describe())
 
     # -- the model's reply -------------------------------------------------------------
 
@@ -219,6 +271,9 @@ class Turn:
         elif isinstance(event, CodeEnd):
             self._end_code(event, draft, blocks)
             return None
+        elif isinstance(event, Notice):
+            yield from self._notice(event.text)
+            return draft
         else:
             return draft
         draft.parts.append(event.text)
@@ -255,7 +310,9 @@ class Turn:
 
     # -- running the code --------------------------------------------------------------
 
-    def _run_blocks(self, blocks: list[CodeBlock]) -> _Step[bool]:
+    def _run_blocks(self, blocks: list[CodeBlock]) -> _Step[str | None]:
+        """Runs the blocks; None to go on, else why the turn stops."""
+        stopped = self.context.stop_requested
         for block in blocks:
             problem = self._problem(block)
             if problem is not None:
@@ -264,12 +321,27 @@ class Turn:
             decision, refusal = yield from self._approve(block)
             if decision is None:
                 yield from self._record(refusal)
-                return False
+                return "interrupted" if stopped() else "declined"
             block.message["content"] = decision
-            yield from self._execute(block.language, decision)
-            if self.context.stop_requested():
-                return False
-        return True
+            number = self._code_number(block.message)
+            output = yield from self._execute(block.language, decision, number)
+            if stopped():
+                return "interrupted"
+            if (yield from self._repeating(block.language, decision, output)):
+                return "repeating"
+        return None
+
+    def _repeating(self, language: str, code: str, output: str) -> _Step[bool]:
+        """Whether the turn stops because the model goes round in circles (auto_run);
+        without auto_run the next code is asked about instead."""
+        repeat = self.repeats.record(language, code, output)
+        if repeat is None:
+            return False
+        if self.settings.auto_run:
+            yield from self._notice(REPEATING.format(what=repeat))
+            return True
+        self._ask_next = repeat
+        return False
 
     def _problem(self, block: CodeBlock) -> str | None:
         if block.error:
@@ -292,7 +364,11 @@ class Turn:
         findings, note = scan_for(interp.safe_mode, language, block.code)
         if findings and interp.safe_mode == "auto":
             return None, safe_mode_refusal(findings)
-        if interp.safe_mode != "ask" and self._preapproved(language, block.code):
+        ask_why, self._ask_next = self._ask_next, None
+        if ask_why is not None:
+            self.repeats.forgive()
+            yield from self._notice(REPEATING_ASK.format(what=ask_why))
+        elif interp.safe_mode != "ask" and self._preapproved(language, block.code):
             return block.code, ""
         shown = digest(block.code)
         yield from _emit(self.framer.close())
@@ -336,15 +412,42 @@ class Turn:
             return answer, ""
         return None, DECLINED
 
-    def _execute(self, language: str, code: str) -> Stream:
-        """Runs exactly the string that was approved (``_approve``'s result), nothing else."""
+    def _execute(self, language: str, code: str, number: int = 0) -> _Step[str]:
+        """Runs exactly the string that was approved (``_approve``'s result), nothing else;
+        returns the output as the model sees it. ``number``: the code block's number in
+        the conversation (long output is kept as ``out-<number>.txt``)."""
         interp = self.settings
         output = TailBuffer(interp.max_output)
+        keeper = self._output_keeper(number)
         rich: list[Message] = []
+        try:
+            yield from self._stream_run(language, code, output, keeper, rich)
+        except BaseException:
+            if keeper is not None:
+                keeper.abandon()
+            raise
+        text = self._kept_output(language, keeper) or output.text()
+        interp.messages.append(_console_output(text))
+        interp.messages.extend(rich)
+        self.context.save()
+        return text
+
+    def _stream_run(
+        self,
+        language: str,
+        code: str,
+        output: TailBuffer,
+        keeper: OutputKeeper | None,
+        rich: list[Message],
+    ) -> Stream:
+        interp = self.settings
         for chunk in interp.computer.stream(language, code):
             kind, fmt = chunk.get("type"), chunk.get("format")
             if kind == "console" and fmt == "output":
-                output.add(str(chunk.get("content", "")))
+                text = str(chunk.get("content", ""))
+                output.add(text)
+                if keeper is not None:
+                    keeper.add(text)
             elif kind == "console" and fmt == "active_line":
                 if not interp.highlight_active_line:
                     continue
@@ -354,9 +457,38 @@ class Turn:
                     cast(Message, stored)
                 )  # an image or rich output, as the computer sent it
             yield from _emit(self.framer.push(chunk))
-        interp.messages.append(_console_output(output.text()))
-        interp.messages.extend(rich)
-        self.context.save()
+
+    # -- long output -------------------------------------------------------------------
+
+    def _code_number(self, message: CodeMessage) -> int:
+        """1 for the conversation's first code block, 2 for the next, ..."""
+        number = 0
+        for m in self.settings.messages:
+            if m["role"] == "assistant" and m["type"] == "code":
+                number += 1
+                if m is message:
+                    break
+        return number
+
+    def _output_keeper(self, number: int) -> OutputKeeper | None:
+        """Keeps this run's output whole in the data folder once it is long (offload)."""
+        interp, folder = self.settings, self.context.data_dir
+        if not interp.offload_output or folder is None:
+            return None
+        threshold = interp.offload_threshold
+        threshold = interp.max_output if threshold is None else threshold
+        return OutputKeeper(
+            threshold=threshold, limit=interp.max_output, folder=folder, index=number
+        )
+
+    def _kept_output(self, language: str, keeper: OutputKeeper | None) -> str | None:
+        """What the model sees of an output kept in a file: its start, where it all is
+        (also ``_out[n]`` in a Python kernel), its end. None when it was not kept."""
+        kept = keeper.finish() if keeper is not None else None
+        if kept is None or keeper is None:
+            return None
+        variable = self.settings.computer.keep_output(language, keeper.index, kept.path)
+        return kept.for_model(self.settings.max_output, variable)
 
     def _record(self, text: str) -> Stream:
         """Tells the model (and the user) why a block did not run."""

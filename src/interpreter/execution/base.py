@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, ClassVar
 from ..lmc import Chunk
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .sandbox import SandboxPolicy
 
 
@@ -43,3 +45,8 @@ class Language(ABC):
 
     @abstractmethod
     def terminate(self) -> None: ...
+
+    def keep_output(self, number: int, path: Path) -> str | None:
+        """Make the output kept in ``path`` readable by code (Python: ``_out[number]``);
+        the expression that reads it, or None when this language cannot."""
+        return None
