@@ -73,6 +73,14 @@ class _LazyRich:
 
         self.console().print(code_panel(language, code))
 
+    def status(self, text: str) -> None:
+        """A dim line (the usage after a turn)."""
+        from rich.text import Text
+
+        from .sanitize import escape_controls
+
+        self.console().print(Text(escape_controls(text), style="dim"))
+
 
 def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
     """A TerminalUI on stdout: rich on a terminal, plain text for pipes and ``--plain``;
@@ -90,6 +98,7 @@ def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
         show_code=rich.show_code if to_terminal else None,
         can_ask=sys.stdin.isatty(),
         json_lines=json_lines,
+        status=rich.status if to_terminal else None,
     )
 
 

@@ -47,6 +47,8 @@ class TerminalUI:
     can_ask: bool = True
     json_lines: bool = False
     ask: Callable[[str], str] = field(default=input)
+    #: Shows the dim usage line after a turn (None: not shown, e.g. in pipes).
+    status: Callable[[str], None] | None = None
 
 
 class _CtrlC:
@@ -179,4 +181,6 @@ def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI)
         finally:
             ui.renderer.close()
         result.interrupted = ctrl_c.count > 0
+    if ui.status is not None and interp.usage.turn.requests:
+        ui.status(interp.usage.status_line())
     return result
