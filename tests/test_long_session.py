@@ -110,10 +110,10 @@ def test_without_summaries_the_cut_moves_rarely(
     assert not any(is_summary_request(r) for r in server.requests)
     breaks = [i for i, (a, b) in enumerate(zip(main, main[1:], strict=False)) if b[: len(a)] != a]
     assert 3 <= len(breaks) == it.llm.context_state.moves <= len(main) // 10
-    for i in breaks:
-        marker = main[i + 1][1]
-        assert marker["role"] == "user" and "earlier messages were omitted" in marker["content"]
-        assert main[i + 1][2]["content"].startswith("This is turn ")  # cut at a user message
+    for i in breaks:  # cut at a user message, the marker at its start
+        first = main[i + 1][1]
+        assert first["role"] == "user" and "earlier messages were omitted" in first["content"]
+        assert "]\n\nThis is turn " in first["content"]
     check_conversation(it)
 
 

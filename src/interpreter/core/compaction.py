@@ -169,7 +169,10 @@ class Compactor:
         try:
             model_messages, system = self.model_input()
             before = llm.context_use(model_messages, system_message=system)
-            split = self._split(before.budget, force)
+            reply = max(256, min(2048, before.budget // 8))
+            ask: list[Message] = [{"role": "user", "type": "message", "content": INSTRUCTION}]
+            fixed = llm.context_use(ask, system_message=system).tokens
+            split = self._split(before.budget, before.window - reply - fixed, force)
             if split is None:
                 return CompactionResult(before=before.tokens, after=before.tokens)
             start = latest_summary(messages) or 0
@@ -179,7 +182,7 @@ class Compactor:
                 system_message=system,
                 languages=self.settings.computer.language_names(),
                 instruction=INSTRUCTION,
-                max_tokens=max(256, min(2048, before.budget // 8)),
+                max_tokens=reply,
             )
         except ModelError as err:
             return CompactionResult(error=str(err) or type(err).__name__)
@@ -200,28 +203,31 @@ class Compactor:
         except ModelError:
             return 0
 
-    def _split(self, budget: int, force: bool) -> int | None:
-        """Where the kept part starts: the earliest exchange (a user message if one will
-        do) from which the rest fits in ``KEEP_SHARE`` of the room, else the latest one
-        (``force``: the latest user message). None when there is too little before it."""
+    def _split(self, budget: int, room: int, force: bool) -> int | None:
+        """Where the kept part starts, so that what is summarised fits in ``room`` tokens
+        (one request): the earliest exchange (a user message if one will do) after which
+        the rest fits in ``KEEP_SHARE`` of ``budget``, else the latest that can be
+        summarised (``force``: the latest user message). None: too little before it."""
         messages = self.settings.messages
         start = latest_summary(messages) or 0
         starts = [j for j in range(start + MIN_SUMMARISED, len(messages)) if _opens(messages[j])]
-        if not starts:
-            return None
         sizes = self.settings.llm.message_tokens(messages[start:])
-        kept = [0] * (len(sizes) + 1)
-        for i in range(len(sizes) - 1, -1, -1):
-            kept[i] = kept[i + 1] + sizes[i]
-        users = [j for j in starts if messages[j]["role"] == "user"]
-        if force:  # everything before the latest exchange
-            return users[-1] if users else starts[-1]
-        room = int(KEEP_SHARE * budget)
-        for group in (users, starts):
+        before = [0] * (len(sizes) + 1)  # before[k]: tokens of messages[start : start + k]
+        for k, size in enumerate(sizes):
+            before[k + 1] = before[k] + size
+        fits = [j for j in starts if before[j - start] <= room]
+        if not fits:
+            return None
+        users = [j for j in fits if messages[j]["role"] == "user"]
+        if force:  # everything before the latest exchange, as far as it fits
+            return users[-1] if users else fits[-1]
+        keep = int(KEEP_SHARE * budget)
+        total = before[-1]
+        for group in (users, fits):
             for j in group:
-                if kept[j - start] <= room:
+                if total - before[j - start] <= keep:
                     return j
-        return starts[-1]
+        return fits[-1]
 
 
 def _opens(message: Message) -> bool:

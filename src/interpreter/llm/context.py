@@ -8,7 +8,8 @@ time, so nothing is ever reused. :func:`fit_stable` instead cuts rarely and keep
 - While the request fits, it is sent whole (after the cut, if there is one).
 - When it would not fit, the cut moves forward to a user message (a tool call is never
   split from its results) so that what is left fills at most :data:`LOW_WATER` of the
-  room; one marker message says how many earlier messages were left out. The messages
+  room; one marker says how many earlier messages were left out (at the start of the
+  first user message kept, so that roles still alternate). The messages
   after the cut, and so the prompt's prefix, stay the same on the following requests
   until the cut has to move again.
 - A cut past the latest user message keeps that message (the task) right after the marker.
@@ -133,11 +134,27 @@ class ContextState:
         self.moves += 1
 
     def view(self, system: list[Message], body: Sequence[Message]) -> list[Message]:
-        """The request: system message, marker, pinned message, messages after the cut."""
+        """The request: system message, marker, pinned message, messages after the cut
+        (the marker joined to a user message that follows it: roles keep alternating)."""
         if self.cut == 0:
             return [*system, *body]
-        pinned = [body[self.pin]] if self.pin is not None else []
-        return [*system, omitted_marker(self.cut - len(pinned)), *pinned, *body[self.cut :]]
+        kept = ([body[self.pin]] if self.pin is not None else []) + list(body[self.cut :])
+        omitted = self.cut - (1 if self.pin is not None else 0)
+        return [*system, *_with_marker(omitted, kept)]
+
+
+def _with_marker(omitted: int, kept: list[Message]) -> list[Message]:
+    marker = omitted_marker(omitted)
+    first = kept[0] if kept else None
+    if first is None or first.get("role") != "user":
+        return [marker, *kept]
+    content = first.get("content")
+    if isinstance(content, str):
+        return [{**first, "content": f"{marker['content']}\n\n{content}"}, *kept[1:]]
+    if isinstance(content, list):
+        part = {"type": "text", "text": marker["content"]}
+        return [{**first, "content": [part, *content]}, *kept[1:]]
+    return [marker, *kept]
 
 
 def _pin_for(body: Sequence[Message], cut: int) -> int | None:

@@ -20,7 +20,14 @@ from typing import Any
 from ..lmc import Message
 from .atomic import atomic_write_text, is_temp_name
 
-LMC_FIELDS = ("role", "type", "format", "content", "recipient")
+LMC_FIELDS = (
+    "role",
+    "type",
+    "format",
+    "content",
+    "recipient",
+    "summary",
+)  # summary: core/compaction.py
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
 STREAM_ONLY = frozenset({("console", "active_line"), ("confirmation", "execution")})
 REDACTED = "[REDACTED]"
