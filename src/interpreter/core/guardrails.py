@@ -3,7 +3,8 @@
 :class:`RepeatWatch` sees every run of a turn. ``max_repeats`` runs in a row of the same
 code (the same language and text, whitespace at the ends aside), or ``max_repeats``
 outputs in a row ending in the same error line (a traceback's last line, ``...Error:``,
-``command not found``, ``No such file or directory``, ...), make it say so in one line.
+``command not found``, ``No such file or directory``, ...; numbers in it aside), make it
+say so in one line.
 The turn then stops under ``auto_run`` (stop reason ``repeating``) and otherwise asks the
 user before the next code runs, even code an allow rule would let through.
 """
@@ -20,6 +21,9 @@ _ERROR_LINE = re.compile(
     r"|\b(?:command not found|no such file or directory|permission denied"
     r"|not recognized as|segmentation fault|fatal:))"
 )
+
+
+_NUMBER = re.compile(r"\d+")  # "bash: line 4: ..." and "line 10" are the same error
 
 
 def error_line(output: str) -> str | None:
@@ -44,13 +48,13 @@ class RepeatWatch:
         if self.limit <= 0:
             return None
         self._codes.append((language.strip().lower(), code.strip()))
-        self._errors.append(error_line(output))
+        line = error_line(output)
+        self._errors.append(_NUMBER.sub("#", line) if line is not None else None)
         if len(self._codes) >= self.limit and len(set(self._codes)) == 1:
             return f"the model ran the same code {self.limit} times in a row"
         errors = set(self._errors)
         if len(self._errors) >= self.limit and len(errors) == 1 and None not in errors:
-            line = next(iter(errors)) or ""
-            return f"the same error came {self.limit} times in a row ({line[:120]})"
+            return f"the same error came {self.limit} times in a row ({(line or '')[:120]})"
         return None
 
     def forgive(self) -> None:

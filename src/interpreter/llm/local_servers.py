@@ -193,8 +193,11 @@ def _trained(info: Any) -> int | None:
 
 
 def _assumed(server: str, model: str, trained: int) -> ModelLimits:
-    """A model the server has not loaded yet: it will get the loading default."""
-    window = min(trained, LOADING_DEFAULT)
+    """A model the server has not loaded yet: it will get the loading default (sure when
+    the model reads no more than that anyway)."""
+    if trained <= LOADING_DEFAULT:
+        return ModelLimits(trained)
+    window = LOADING_DEFAULT
     note = (
         f"{server} did not say how many tokens {model} gets (not loaded yet); assuming "
         f"{window} of its {trained}. Set --context_window to use more."
