@@ -178,7 +178,7 @@ def fit_stable(
 ) -> list[Message]:
     """The request to send for ``wire`` (system message first): cut as ``state`` says, the
     cut moved forward when the request would not fit (see the module docstring)."""
-    budget = budget_of(model, context_window, max_tokens)
+    budget = budget_of(model, context_window, max_tokens) + REPLY_PRIMING  # totals count it
     system, body = (wire[:1], wire[1:]) if wire and wire[0].get("role") == "system" else ([], wire)
     state.check(body)
     request = state.view(system, body)

@@ -142,7 +142,8 @@ def _tokens(ctx: MagicContext, arg: str) -> None:
     usage = interp.usage
     if usage.total.requests:
         ctx.say(f"Last turn: {usage.turn.describe()}.")
-        ctx.say(f"This session: {usage.total.describe()} in {usage.total.requests} requests.")
+        n = usage.total.requests
+        ctx.say(f"This session: {usage.total.describe()} in {n} request{'' if n == 1 else 's'}.")
 
 
 def _compact(ctx: MagicContext, arg: str) -> None:
