@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interpreter.llm.cost import Price, canonical_model, cost_of, price_known
+from interpreter.llm.cost import Price, canonical_model, cost_of, price_known, price_of
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,12 @@ def test_small_counts_and_rejects_negative() -> None:
 
 def test_canonical_model() -> None:
     assert canonical_model("openrouter/openai/GPT-4o ") == "gpt-4o"
+
+
+def test_anthropic_cache_writes_cost_a_quarter_more() -> None:
+    price = price_of("claude-sonnet-4")
+    assert price is not None
+    assert price.cost(1_000_000, 0, 0, 1_000_000) == pytest.approx(3.75)
+    assert price.cost(1_000_000, 0, 500_000, 500_000) == pytest.approx(0.15 + 1.875)
+    gpt = price_of("gpt-4o")
+    assert gpt is not None and gpt.cost(1_000_000, 0, 0, 1_000_000) == pytest.approx(2.5)

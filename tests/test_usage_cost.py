@@ -54,6 +54,8 @@ def test_anthropic_cache_reads_are_prompt_tokens_too(
     )
     interp.chat("hello", display=False)
     assert server.request_paths == ["/v1/messages"]
+    last = server.requests[0]["messages"][-1]["content"][-1]
+    assert last["cache_control"] == {"type": "ephemeral"}  # the prompt is cached to here
     turn = interp.usage.turn
     assert (turn.prompt_tokens, turn.cached_tokens, turn.completion_tokens) == (1000, 600, 10)
     assert turn.cost == pytest.approx((400 * 3.0 + 600 * 0.3 + 10 * 15.0) / 1e6)

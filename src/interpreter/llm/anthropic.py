@@ -103,6 +103,7 @@ def messages_body(
 ) -> dict[str, Any]:
     """The JSON body of a streamed Messages API request."""
     system, messages = to_anthropic(wire)
+    mark_cache_point(messages)
     body: dict[str, Any] = {"model": route.model, "messages": messages, "stream": True}
     body["max_tokens"] = max_tokens or DEFAULT_MAX_TOKENS
     if system:
@@ -112,6 +113,16 @@ def messages_body(
     if tools:
         body["tools"] = [anthropic_tool(t) for t in tools]
     return body
+
+
+def mark_cache_point(messages: list[dict[str, Any]]) -> None:
+    """Anthropic caches a prompt only up to a block marked ``cache_control``: marking the
+    last block makes each request read the one before it from the cache (the tools, the
+    system prompt and every earlier message) and write itself for the next. Prompts too
+    short to cache are sent as they are, at no extra cost."""
+    blocks = messages[-1]["content"] if messages else None
+    if blocks:
+        blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
 
 
 def messages_url(api_base: str) -> str:
@@ -162,6 +173,7 @@ class _MessagesReply:
         self.route = route
         self.input_tokens = 0
         self.cached_tokens = 0
+        self.written_tokens = 0
         self.output_tokens = 0
         self.complete = False
         self.stopped = False
@@ -186,7 +198,9 @@ class _MessagesReply:
             self._read_usage(event.get("usage") or {})
         elif kind == "message_stop":
             self.complete = self.stopped = True
-            yield UsagePiece(self.input_tokens, self.output_tokens, self.cached_tokens)
+            yield UsagePiece(
+                self.input_tokens, self.output_tokens, self.cached_tokens, self.written_tokens
+            )
         elif kind == "error":
             raise _stream_error(event, self.route)
 
@@ -197,7 +211,7 @@ class _MessagesReply:
             read = usage.get("cache_read_input_tokens") or 0
             written = usage.get("cache_creation_input_tokens") or 0
             self.input_tokens = (usage.get("input_tokens") or 0) + read + written
-            self.cached_tokens = read
+            self.cached_tokens, self.written_tokens = read, written
         if usage.get("output_tokens"):
             self.output_tokens = usage["output_tokens"]
 

@@ -27,25 +27,36 @@ _VERSION_SUFFIX = re.compile(
 
 @dataclass(frozen=True)
 class Price:
-    """USD per token. ``cached``: per prompt token read from the provider's cache (None:
-    the same as ``prompt``)."""
+    """USD per token. ``cached``: per prompt token read from the provider's cache;
+    ``written``: per prompt token written to it (None: the same as ``prompt``)."""
 
     prompt: float
     completion: float
     cached: float | None = None
+    written: float | None = None
 
-    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
-        """The cost of one request; ``cached_tokens`` are part of ``prompt_tokens``."""
+    def cost(
+        self,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cached_tokens: int = 0,
+        written_tokens: int = 0,
+    ) -> float:
+        """The cost of one request; cached and written tokens are part of ``prompt_tokens``."""
         cached = min(max(cached_tokens, 0), prompt_tokens)
-        cached_price = self.prompt if self.cached is None else self.cached
+        written = min(max(written_tokens, 0), prompt_tokens - cached)
+        plain = prompt_tokens - cached - written
         return (
-            (prompt_tokens - cached) * self.prompt
-            + cached * cached_price
+            plain * self.prompt
+            + cached * (self.prompt if self.cached is None else self.cached)
+            + written * (self.prompt if self.written is None else self.written)
             + completion_tokens * self.completion
         )
 
 
-FREE = Price(0.0, 0.0, 0.0)
+FREE = Price(0.0, 0.0, 0.0, 0.0)
+_CACHE_WRITE = 1.25
+"""Anthropic bills prompt tokens written to its cache (5-minute entries) at 1.25 times."""
 
 
 def canonical_model(model: str) -> str:
@@ -67,7 +78,9 @@ def _prices() -> dict[str, Price]:
         if name.startswith("_"):
             continue
         cached = float(row[2]) / 1e6 if len(row) > 2 else None
-        table[name] = Price(float(row[0]) / 1e6, float(row[1]) / 1e6, cached)
+        prompt = float(row[0]) / 1e6
+        written = prompt * _CACHE_WRITE if name.startswith("claude") else None
+        table[name] = Price(prompt, float(row[1]) / 1e6, cached, written)
     return table
 
 

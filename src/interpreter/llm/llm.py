@@ -200,10 +200,12 @@ class Llm:
         given_in, given_out = self.input_cost_per_token, self.output_cost_per_token
         if given_in is None and given_out is None:
             return table
+        keep_cache = table is not None and given_in is None
         return Price(
             float(given_in) if given_in is not None else (table.prompt if table else 0.0),
             float(given_out) if given_out is not None else (table.completion if table else 0.0),
-            table.cached if table is not None and given_in is None else None,
+            table.cached if table is not None and keep_cache else None,
+            table.written if table is not None and keep_cache else None,
         )
 
     def close(self) -> None:
@@ -404,15 +406,16 @@ class Llm:
         yield self._usage(reply, wire)
 
     def _usage(self, reply: _Reply, wire: list[WireMessage]) -> Usage:
-        if reply.usage is not None:
-            prompt, completion = reply.usage.prompt_tokens, reply.usage.completion_tokens
-            cached = reply.usage.cached_tokens
+        told = reply.usage
+        if told is not None:
+            prompt, completion = told.prompt_tokens, told.completion_tokens
+            cached, written = told.cached_tokens, told.written_tokens
         else:
             prompt = self._count(wire)
             completion = self._count([{"role": "assistant", "content": reply.text()}])
-            cached = 0
+            cached = written = 0
         price = self.price()
-        cost = price.cost(prompt, completion, cached) if price is not None else None
+        cost = price.cost(prompt, completion, cached, written) if price is not None else None
         self.usage.record(prompt, completion, cached=cached, cost=cost)
         if self.verbose or self.debug:
             from .verbose import reply_line
