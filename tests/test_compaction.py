@@ -225,3 +225,20 @@ def test_a_conversation_with_a_summary_loads_in_open_interpreter_043(
     sent = json.loads(done.stdout.split("RESULT ", 1)[1])
     summary = {"role": "user", "content": SUMMARY_HEADER + "The user asked twelve questions."}
     assert summary in sent and len(sent) == len(interp.messages)
+
+
+def test_percent_compact_and_undo_in_the_terminal(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    from interpreter.terminal.magic import MagicContext, run_magic
+
+    said: list[str] = []
+    ctx = MagicContext(interp, said.append, lambda chunk: None)
+    interp.messages = history(3)
+    server.script(Reply.text("Three questions."))
+    run_magic(ctx, "%compact")
+    assert said[-1].startswith("Summarised 4 earlier messages")
+    run_magic(ctx, "%compact")  # only the latest exchange is left after the summary
+    assert said[-1] == "Nothing to summarise yet."
+    run_magic(ctx, "%undo")  # removes the user's last message, not the summary
+    assert is_summary(interp.messages[-1]) and len(interp.messages) == 5

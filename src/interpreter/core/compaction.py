@@ -216,11 +216,11 @@ class Compactor:
         for k, size in enumerate(sizes):
             before[k + 1] = before[k] + size
         fits = [j for j in starts if before[j - start] <= room]
+        if force:  # everything before the latest exchange (as far as it fits)
+            return _before_latest_exchange(messages, start, fits)
         if not fits:
             return None
         users = [j for j in fits if messages[j]["role"] == "user"]
-        if force:  # everything before the latest exchange, as far as it fits
-            return users[-1] if users else fits[-1]
         keep = int(KEEP_SHARE * budget)
         total = before[-1]
         for group in (users, fits):
@@ -228,6 +228,16 @@ class Compactor:
                 if total - before[j - start] <= keep:
                     return j
         return fits[-1]
+
+
+def _before_latest_exchange(messages: Sequence[Message], start: int, fits: list[int]) -> int | None:
+    """The latest place that fits, up to the latest user message after ``start``; None
+    when that leaves too little to summarise."""
+    users = [j for j in range(start + 1, len(messages)) if messages[j]["role"] == "user"]
+    users = [j for j in users if not is_summary(messages[j])]
+    if users:
+        fits = [j for j in fits if j <= users[-1]]
+    return fits[-1] if fits else None
 
 
 def _opens(message: Message) -> bool:

@@ -86,8 +86,13 @@ def _reset(ctx: MagicContext, arg: str) -> None:
 def _undo(ctx: MagicContext, arg: str) -> None:
     messages = ctx.interp.messages
     last_user = next(
-        (i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "user"), None
-    )
+        (
+            i
+            for i in range(len(messages) - 1, -1, -1)
+            if messages[i].get("role") == "user" and not messages[i].get("summary")
+        ),
+        None,
+    )  # a summary (core/compaction.py) is not something the user said
     if last_user is None:
         ctx.say("Nothing to undo.")
         return
