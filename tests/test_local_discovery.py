@@ -163,6 +163,7 @@ def _long_history() -> list[dict[str, str]]:
 
 def _chat(server: FakeModelServer, model: str, **llm: object) -> dict[str, object]:
     interp = OpenInterpreter(load_profile=False)
+    interp.compaction = False  # fitting only (summaries: tests/test_compaction.py)
     interp.llm.model, interp.llm.api_base = model, server.url
     for name, value in llm.items():
         setattr(interp.llm, name, value)
