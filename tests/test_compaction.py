@@ -242,3 +242,27 @@ def test_percent_compact_and_undo_in_the_terminal(
     assert said[-1] == "Nothing to summarise yet."
     run_magic(ctx, "%undo")  # removes the user's last message, not the summary
     assert is_summary(interp.messages[-1]) and len(interp.messages) == 5
+
+
+@pytest.mark.deadline(60)
+def test_stop_during_a_summary_ends_the_turn_and_changes_nothing(
+    server: FakeModelServer, interp: OpenInterpreter
+) -> None:
+    import threading
+    import time
+
+    interp.messages = history(12)
+    before = [dict(m) for m in interp.messages]
+    slow = Reply.delay(0.05, Reply.text("a summary that takes its time " * 40, chunk_size=4))
+    server.script(slow, Reply.text("never asked for"))
+
+    def stop_once_asked() -> None:
+        while not server.requests:
+            time.sleep(0.01)
+        interp.stop()
+
+    threading.Thread(target=stop_once_asked, daemon=True).start()
+    interp.chat("And now?", display=False)
+    assert interp.stop_reason == "interrupted"
+    assert len(server.requests) == 1  # the turn's own request was never sent
+    assert interp.messages == [*before, {"role": "user", "type": "message", "content": "And now?"}]

@@ -132,7 +132,8 @@ class Compactor:
     """Summarises the older messages of one interpreter's conversation.
 
     ``model_input()`` gives what a request would send (messages, system message);
-    ``save()`` stores the conversation; ``inserted(index)`` is told where a summary went.
+    ``save()`` stores the conversation; ``inserted(index)`` is told where a summary went;
+    ``stopped()`` ends the summary request early (``stop()``), changing nothing.
     """
 
     def __init__(
@@ -141,11 +142,14 @@ class Compactor:
         model_input: Callable[[], tuple[list[Message], str]],
         save: Callable[[], None],
         inserted: Callable[[int], None] = lambda index: None,
+        *,
+        stopped: Callable[[], bool] = lambda: False,
     ) -> None:
         self.settings = settings
         self.model_input = model_input
         self.save = save
         self.inserted = inserted
+        self.stopped = stopped
 
     def threshold(self) -> float:
         return min(max(float(self.settings.compact_at), 0.1), 1.0)
@@ -183,9 +187,12 @@ class Compactor:
                 languages=self.settings.computer.language_names(),
                 instruction=INSTRUCTION,
                 max_tokens=reply,
+                stopped=self.stopped,
             )
         except ModelError as err:
             return CompactionResult(error=str(err) or type(err).__name__)
+        if self.stopped():
+            return CompactionResult(error="stopped")
         if not text:
             return CompactionResult(error="the model answered with no summary")
         messages.insert(split, summary_message(text))

@@ -181,6 +181,8 @@ class Turn:
                 yield from self._notice(TURN_LIMIT.format(limit=limit))
                 return "max_turns"
             yield from self._compact_if_due()
+            if stopped():
+                break
             blocks = yield from self._model_reply()
             replies += 1
             if stopped():
@@ -200,7 +202,13 @@ class Turn:
         from .compaction import Compactor
 
         context = self.context
-        return Compactor(self.settings, context.model_input, context.save, context.inserted)
+        return Compactor(
+            self.settings,
+            context.model_input,
+            context.save,
+            context.inserted,
+            stopped=context.stop_requested,
+        )
 
     def _compact_if_due(self) -> Stream:
         """Summarise the older messages when the next request would fill the window past

@@ -113,19 +113,28 @@ class Llm:
         languages: Sequence[str],
         instruction: str,
         max_tokens: int | None = None,
+        stopped: Callable[[], bool] = lambda: False,
     ) -> str:
         """The model's text reply to ``messages`` followed by ``instruction`` (a user
         message): one separate request, checked against ``max_budget`` and recorded in
-        ``usage`` like any other. Raises ModelError when it fails or is cut off."""
+        ``usage`` like any other. Raises ModelError when it fails or is cut off; ends
+        early (returning what came) once ``stopped()``."""
         request: list[Message] = [*messages, {"role": "user", "type": "message", "content": ""}]
         request[-1]["content"] = instruction
         parts: list[str] = []
         events = self._request(
             request, system_message, languages, stable=False, max_tokens=max_tokens
         )
-        for event in events:
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
+        try:
+            for event in events:
+                if stopped():
+                    break
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
         return "".join(parts).strip()
 
     def count_tokens(self, messages: list[Message], *, system_message: str) -> int:
