@@ -297,7 +297,8 @@ class Llm:
             return fit_to_context(
                 wire, model=self.model, context_window=window, max_tokens=max_tokens
             )
-        return fit_stable(
+        moves = self.context_state.moves
+        fitted = fit_stable(
             wire,
             model=self.model,
             context_window=window,
@@ -305,6 +306,11 @@ class Llm:
             state=self.context_state,
             counts=self._counts,
         )
+        if self.context_state.moves != moves:
+            self._trace(
+                f"left out {self.context_state.cut} earlier messages to fit {window} tokens"
+            )
+        return fitted
 
     def _limits(self, model: Model) -> _Limits:
         """Context window and max tokens: the settings, else what the model says (a GGUF
