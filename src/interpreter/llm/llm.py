@@ -238,8 +238,8 @@ class Llm:
         model = self._model(route)
         functions = self._functions(route)
         limits = self._limits(model)
-        if limits.note is not None and limits.note not in self._noted:
-            self._noted.add(limits.note)
+        if stable and limits.note is not None and limits.note not in self._noted:
+            self._noted.add(limits.note)  # once per conversation, with the turn's request
             yield Notice(limits.note)
         wire = self._fit(self._wire(messages, system_message, route, functions), limits, stable)
         self._check_budget(wire)
