@@ -20,14 +20,8 @@ from typing import Any
 from ..lmc import Message
 from .atomic import atomic_write_text, is_temp_name
 
-LMC_FIELDS = (
-    "role",
-    "type",
-    "format",
-    "content",
-    "recipient",
-    "summary",
-)  # summary: core/compaction.py
+# "summary" marks a summary of the messages before it (core/compaction.py)
+LMC_FIELDS = ("role", "type", "format", "content", "recipient", "summary")
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
 STREAM_ONLY = frozenset({("console", "active_line"), ("confirmation", "execution")})
 REDACTED = "[REDACTED]"
