@@ -251,7 +251,7 @@ class Llm:
         if self.verbose or self.debug:
             self._trace_request(route, model, wire, tools, functions)
         pieces = model.stream(wire, tools, self._settings(max_tokens))
-        yield from self._events(pieces, wire, languages, functions)
+        yield from self._events(pieces, wire, _Reply(languages, functions))
 
     def _model(self, route: Route) -> Model:
         return open_model(route, self._client)
@@ -396,23 +396,20 @@ class Llm:
     # -- reply -------------------------------------------------------------------------
 
     def _events(
-        self,
-        pieces: Iterator[Piece],
-        wire: list[WireMessage],
-        languages: Sequence[str],
-        functions: bool,
+        self, pieces: Iterator[Piece], wire: list[WireMessage], reply: _Reply
     ) -> Iterator[Event]:
         """The reply as events, then its Usage. A reply cut off (or closed) after it began
         still counts: the provider's count when it came, else our count of what came."""
-        reply = _Reply(languages, functions)
+        started = False  # a piece came: the provider did work
         try:
             for piece in pieces:
+                started = True
                 if self.debug:
                     self._trace(f"received {piece!r}", detail=True)
                 yield from reply.feed(piece)
             yield from reply.close()
         except BaseException:
-            if reply.started:
+            if started:
                 self._usage(reply, wire)
             raise
         finally:
@@ -515,10 +512,8 @@ class _Reply:
         self.call_id: str | None = None
         self.usage: UsagePiece | None = None
         self.parts: list[str] = []
-        self.started = False  # a piece came: the provider did work
 
     def feed(self, piece: Piece) -> list[Event]:
-        self.started = True
         if isinstance(piece, TextPiece):
             self.parts.append(piece.text)
             return self.fences.feed(piece.text) if self.fences else [TextDelta(piece.text)]
