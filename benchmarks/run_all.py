@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 import bench_computer
+import bench_context
 import bench_conversation
 import bench_gateway
 import bench_headless
@@ -27,6 +28,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("computer", bench_computer.collect),
     ("conversation + memory", bench_conversation.collect),  # its rows include peak memory
     ("stream", bench_stream.collect),
+    ("context fitting", bench_context.collect),
     ("cli startup + render", bench_startup.collect),
     ("headless (stream-json vs --stdin)", bench_headless.collect),
     ("remote kernel (gateway)", bench_gateway.collect),

@@ -315,6 +315,7 @@ def test_unknown_language_is_reported(server: FakeModelServer, interp: OpenInter
 
 def test_output_is_capped_to_max_output(server: FakeModelServer, interp: OpenInterpreter) -> None:
     interp.auto_run, interp.max_output = True, 100
+    interp.offload_output = False  # kept in a file otherwise: tests/test_offload.py
     server.script(Reply.tool_call("shell", "seq 1 5000"), Reply.text("ok"))
     interp.chat("count", display=False)
     sent = tool_messages(server.requests[1])[0]["content"]

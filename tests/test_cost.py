@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interpreter.llm.cost import canonical_model, cost_of, price_known
+from interpreter.llm.cost import Price, canonical_model, cost_of, price_known, price_of
 
 
 @pytest.mark.parametrize(
@@ -36,13 +36,29 @@ def test_known_models(model: str, per_million_in: float, per_million_out: float)
     assert cost_of(model, 0, 0) == 0.0
 
 
-@pytest.mark.parametrize(
-    "model",
-    ["ollama/llama3", "ollama/gpt-4o", "lm_studio/qwen", "my-finetune", "o3-pro", "gpt-4o-audio"],
-)
-def test_unknown_and_local_models_have_no_price(model: str) -> None:
+@pytest.mark.parametrize("model", ["my-finetune", "o3-pro", "gpt-4o-audio"])
+def test_unknown_models_have_no_price(model: str) -> None:
     assert not price_known(model)
     assert cost_of(model, 1000, 1000) is None
+
+
+@pytest.mark.parametrize("model", ["ollama/llama3", "ollama/gpt-4o", "lm_studio/qwen"])
+def test_local_models_cost_nothing(model: str) -> None:
+    assert price_known(model)
+    assert cost_of(model, 1000, 1000) == 0.0
+
+
+def test_cached_prompt_tokens_cost_the_cached_price() -> None:
+    # gpt-4o: $2.50 per million prompt tokens, $1.25 cached; claude: a tenth of the input
+    assert cost_of("gpt-4o", 1_000_000, 0, 400_000) == pytest.approx(0.6 * 2.5 + 0.4 * 1.25)
+    assert cost_of("claude-sonnet-4", 1_000_000, 0, 1_000_000) == pytest.approx(0.3)
+    assert cost_of("gpt-4", 1_000_000, 0, 500_000) == pytest.approx(30.0)  # no cache price
+
+
+def test_a_given_price_is_used_for_any_model() -> None:
+    price = Price(1e-6, 2e-6)
+    assert cost_of("my-finetune", 1000, 500, price=price) == pytest.approx(0.002)
+    assert cost_of("gpt-4o", 1000, 500, price=price) == pytest.approx(0.002)
 
 
 def test_small_counts_and_rejects_negative() -> None:
@@ -53,3 +69,12 @@ def test_small_counts_and_rejects_negative() -> None:
 
 def test_canonical_model() -> None:
     assert canonical_model("openrouter/openai/GPT-4o ") == "gpt-4o"
+
+
+def test_anthropic_cache_writes_cost_a_quarter_more() -> None:
+    price = price_of("claude-sonnet-4")
+    assert price is not None
+    assert price.cost(1_000_000, 0, 0, 1_000_000) == pytest.approx(3.75)
+    assert price.cost(1_000_000, 0, 500_000, 500_000) == pytest.approx(0.15 + 1.875)
+    gpt = price_of("gpt-4o")
+    assert gpt is not None and gpt.cost(1_000_000, 0, 0, 1_000_000) == pytest.approx(2.5)

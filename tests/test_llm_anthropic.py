@@ -66,7 +66,8 @@ def test_request_uses_anthropic_shapes(llm: Llm, server: FakeModelServer) -> Non
         "tool_use_id": use["id"],
         "content": "a.txt",
     }
-    assert result["content"][1] == {"type": "text", "text": "thanks"}
+    cache_point = {"cache_control": {"type": "ephemeral"}}  # the last block: read next time
+    assert result["content"][1] == {"type": "text", "text": "thanks", **cache_point}
 
 
 def test_errors_and_cuts(llm: Llm, server: FakeModelServer) -> None:

@@ -189,4 +189,4 @@ def test_offline_sends_nothing_but_the_local_models_requests(tmp_path: Path) -> 
     assert "offline answer" in done.stdout
     assert trap.hits == 0  # no version check, no telemetry, nothing through any proxy
     assert set(paths) <= {"/v1/chat/completions", "/v1/models", "/props", "/api/show",
-                          "/api/v0/models"}  # fmt: skip
+                          "/api/ps", "/api/v0/models", "/api/v1/models"}  # fmt: skip

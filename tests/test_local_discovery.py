@@ -79,9 +79,32 @@ def test_probing_every_port_at_once_is_quick() -> None:
     [
         ("props", {"default_generation_settings": {"n_ctx": 4096, "n_predict": -1}}, 4096),
         ("props", {"n_ctx": 2048}, 2048),
-        ("show", {"model_info": {"llama.context_length": 131072, "llama.block_count": 32}}, 131072),
+        (
+            "show",
+            {"parameters": "stop x\nnum_ctx 16384", "model_info": {"a.context_length": 9}},
+            16384,
+        ),
+        ("ps", {"models": [{"name": "m:latest", "context_length": 8192}]}, 8192),
+        ("ps", {"models": [{"name": "m:7b", "context_length": 8192}]}, None),
         ("models", {"data": [{"id": "other"}, {"id": "m", "max_model_len": 32768}]}, 32768),
-        ("lmstudio", {"data": [{"id": "m", "max_context_length": 8192}]}, 8192),
+        (
+            "lmstudio",
+            {"data": [{"id": "m", "loaded_context_length": 8192, "max_context_length": 32768}]},
+            8192,
+        ),
+        (
+            "lmstudio_v1",
+            {
+                "models": [
+                    {
+                        "key": "m",
+                        "max_context_length": 32768,
+                        "loaded_instances": [{"config": {"context_length": 6000}}],
+                    }
+                ]
+            },
+            6000,
+        ),
         ("props", {"error": "not found"}, None),
         ("show", None, None),
         ("models", {"data": [{"id": "other", "max_model_len": 9}]}, None),
@@ -90,7 +113,24 @@ def test_probing_every_port_at_once_is_quick() -> None:
 def test_context_window_from_each_server_kind(
     source: str, data: object, window: int | None
 ) -> None:
-    assert limits_from(source, data, "m").context_window == window
+    limits = limits_from(source, data, "m")
+    assert (limits.context_window, limits.note) == (window, None)
+
+
+@pytest.mark.parametrize(
+    ("source", "data"),
+    [
+        ("show", {"model_info": {"llama.context_length": 131072, "llama.block_count": 32}}),
+        ("lmstudio", {"data": [{"id": "m", "state": "not-loaded", "max_context_length": 131072}]}),
+        ("lmstudio_v1", {"models": [{"key": "m", "max_context_length": 131072}]}),
+    ],
+)
+def test_a_model_not_loaded_yet_gets_the_loading_default_with_a_note(
+    source: str, data: object
+) -> None:
+    limits = limits_from(source, data, "m")
+    assert limits.context_window == 4096
+    assert limits.note is not None and "4096 of its 131072" in limits.note
 
 
 def test_llama_cpp_n_predict_is_max_tokens() -> None:
@@ -123,6 +163,7 @@ def _long_history() -> list[dict[str, str]]:
 
 def _chat(server: FakeModelServer, model: str, **llm: object) -> dict[str, object]:
     interp = OpenInterpreter(load_profile=False)
+    interp.compaction = False  # fitting only (summaries: tests/test_compaction.py)
     interp.llm.model, interp.llm.api_base = model, server.url
     for name, value in llm.items():
         setattr(interp.llm, name, value)

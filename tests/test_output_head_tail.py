@@ -89,7 +89,8 @@ def test_hundred_megabytes_keep_head_and_tail_in_bounded_memory() -> None:
 
 
 def test_the_model_sees_the_head_and_the_tail(server: FakeModelServer, config_dir: Path) -> None:
-    interp = make_interpreter(server, auto_run=True, max_output=200)
+    # offload off: kept output has its own head+tail view (tests/test_offload.py)
+    interp = make_interpreter(server, auto_run=True, max_output=200, offload_output=False)
     try:
         server.script(Reply.tool_call("shell", "seq 1 5000; echo DONE-42"), Reply.text("ok"))
         interp.chat("count", display=False)

@@ -44,13 +44,15 @@ Recipient: TypeAlias = Literal["user", "assistant"]
 
 
 class TextMessage(TypedDict):
-    """Markdown text from the user or the model (or a system message)."""
+    """Markdown text from the user or the model (or a system message). ``summary``: a
+    summary of the messages before it (core/compaction.py), sent in their place."""
 
     role: Literal["user", "assistant", "system"]
     type: Literal["message"]
     content: str
     format: NotRequired[str]
     recipient: NotRequired[Recipient]
+    summary: NotRequired[bool]
 
 
 class ToolCallInfo(TypedDict):

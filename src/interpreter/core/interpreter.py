@@ -20,6 +20,7 @@ from .tools import Tools
 if TYPE_CHECKING:
     from ..store.conversation_writer import Saved
     from ..store.kernel_log import KernelLog
+    from .compaction import CompactionResult
     from .notebook_live import LiveNotebook
     from .turn import TurnContext
 
@@ -71,6 +72,11 @@ class OpenInterpreter:
     loop_message: str
     loop_breakers: list[str]
     max_turns: int | None
+    max_repeats: int
+    compaction: bool
+    compact_at: float
+    offload_output: bool
+    offload_threshold: int | None
     conversation_history: bool
     highlight_active_line: bool
     multi_line: bool
@@ -104,6 +110,7 @@ class OpenInterpreter:
         self.approval_callback: ApprovalCallback | None = None
         self.profile_path: Path | None = None  # the profile file loaded (where rules are saved)
         self._stop_requested = False
+        self._inserted: list[int] = []  # where summaries went in this chat (chat()'s slice)
         #: How the latest turn ended (core/turn.py ``STOP_REASONS``); None before the first.
         self.stop_reason: str | None = None
         self._session_id = f"session-{secrets.token_hex(8)}"
@@ -247,7 +254,7 @@ class OpenInterpreter:
         start = self._add_input(message)
         for _ in self._respond():
             pass
-        return self._since(start)
+        return self._since(self._shifted(start))
 
     def _stream(self, message: ChatInput | None) -> Stream:
         self._add_input(message)
@@ -260,7 +267,7 @@ class OpenInterpreter:
             return None
         start = self._input_start(message)
         display.show_chat(self, message)  # adds the input with chat(stream=True)
-        return self._since(start)
+        return self._since(self._shifted(start))
 
     def _input_start(self, message: ChatInput | None) -> int:
         """Where the messages of a chat with ``message`` will start in ``messages``: the
@@ -288,11 +295,20 @@ class OpenInterpreter:
         """Copies of the messages from ``start`` on (the caller may change them freely)."""
         return [message.copy() for message in self.messages[start:]]
 
+    def _shifted(self, start: int) -> int:
+        """``start`` after the summaries this chat put before it or at it
+        (core/compaction.py): ``start`` is where the chat's own messages begin."""
+        for index in self._inserted:
+            if index <= start:
+                start += 1
+        return start
+
     def _respond(self) -> Stream:
         from .turn import Turn  # loaded with the first chat, not with the package
 
         self._stop_requested = False
         self.computer.kernel_observer = self._observe_kernel
+        self._inserted = []
         return Turn(self._turn_context()).run()
 
     def _turn_context(self) -> TurnContext:
@@ -306,6 +322,8 @@ class OpenInterpreter:
             save=self._save_step,
             allow_always=lambda language, code: remember(self, language, code),
             finished=self._finished,
+            data_dir=self.conversation_data_dir,
+            inserted=self._inserted.append,
         )
 
     def _finished(self, reason: str) -> None:
@@ -349,6 +367,17 @@ class OpenInterpreter:
         self._session_id = f"session-{secrets.token_hex(8)}"
         self._kernel_log = None
         self.llm.reset_usage()
+        self.llm.reset_context()
+
+    def compact(self) -> CompactionResult:
+        """Summarise the older messages now (``%compact``), keeping the latest exchange as
+        it is; the originals stay in ``messages``. See core/compaction.py."""
+        from .compaction import Compactor
+
+        def model_input() -> tuple[list[Message], str]:
+            return self._messages_for_model(), self._full_system_message()
+
+        return Compactor(self, model_input, self._save_conversation).compact(force=True)
 
     # -- notebooks ----------------------------------------------------------------------
 
@@ -419,16 +448,19 @@ class OpenInterpreter:
         return "\n\n".join(parts)
 
     def _messages_for_model(self, messages: list[Message] | None = None) -> list[Message]:
-        """The messages the model is sent (``messages``, else the conversation): those
-        meant for the user left out, the user message template applied to the latest user
-        message (to every one with ``always_apply_user_message_template``)."""
+        """The messages the model is sent (``messages``, else the conversation): from the
+        latest summary on (core/compaction.py), those meant for the user left out, the
+        user message template applied to the latest user message (to every one with
+        ``always_apply_user_message_template``; never to a summary)."""
+        from .compaction import from_latest_summary, is_summary
+
         source = self.messages if messages is None else messages
-        out = [m for m in source if m.get("recipient") != "user"]
+        out = [m for m in from_latest_summary(source) if m.get("recipient") != "user"]
         if self.user_message_template == "{content}":
             return out
         for i in range(len(out) - 1, -1, -1):
             last = out[i]
-            if last["role"] == "user" and last["type"] == "message":
+            if last["role"] == "user" and last["type"] == "message" and not is_summary(last):
                 templated = last.copy()
                 templated["content"] = self.user_message_template.replace(
                     "{content}", last["content"]

@@ -32,3 +32,5 @@ TRUNCATED = (
 TURN_LIMIT = (
     "Stopped: the model was asked {limit} times in this turn (max_turns). Send a message to go on."
 )
+REPEATING = "Stopped: {what} (auto_run, max_repeats). Send a message to go on, perhaps with a hint."
+REPEATING_ASK = "Note: {what}; asking before the next code runs (max_repeats)."

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
-from ..llm.events import CodeDelta, CodeEnd, CodeStart, Event, TextDelta, ToolEnd, ToolStart
+from ..llm.events import (
+    CodeDelta,
+    CodeEnd,
+    CodeStart,
+    Event,
+    Notice,
+    TextDelta,
+    ToolEnd,
+    ToolStart,
+)
 from ..lmc import (
     ApprovalCallback,
     Chunk,
@@ -26,23 +36,28 @@ from ..lmc import (
     ToolCallInfo,
 )
 from .framing import Framer
+from .guardrails import RepeatWatch
+from .offload import OutputKeeper
 from .output import HeadTailBuffer
 from .permissions import allowed, rules_of
-from .prompts import DECLINED, EMPTY_CODE, TURN_LIMIT
+from .prompts import DECLINED, EMPTY_CODE, REPEATING, REPEATING_ASK, TURN_LIMIT
 from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
 from .tools import ToolError, ToolView
 
 if TYPE_CHECKING:
     from ..execution.computer import Computer
     from ..llm.llm import Llm
+    from .compaction import Compactor
     from .tools import Tools
 
 __all__ = ["STOP_REASONS", "Turn", "TurnContext", "TurnSettings"]
 
 #: How a turn ends: ``done`` (the model finished), ``declined`` (code was not approved, or
 #: safe_mode refused it), ``interrupted`` (``stop()``), ``max_turns`` (the model was asked
-#: ``max_turns`` times), ``budget`` (``max_budget`` reached), ``error`` (any other failure).
-STOP_REASONS = ("done", "declined", "interrupted", "max_turns", "budget", "error")
+#: ``max_turns`` times), ``budget`` (``max_budget`` reached, or a budget with no price),
+#: ``repeating`` (under ``auto_run``, the same code or the same error ``max_repeats`` times
+#: in a row: core/guardrails.py), ``error`` (any other failure).
+STOP_REASONS = ("done", "declined", "interrupted", "max_turns", "budget", "repeating", "error")
 
 _T = TypeVar("_T")
 #: A step of the turn: yields chunks, is sent decisions, returns a ``_T``.
@@ -81,6 +96,16 @@ class TurnSettings(Protocol):
     def loop_breakers(self) -> Sequence[str]: ...
     @property
     def max_turns(self) -> int | None: ...
+    @property
+    def max_repeats(self) -> int: ...
+    @property
+    def compaction(self) -> bool: ...
+    @property
+    def compact_at(self) -> float: ...
+    @property
+    def offload_output(self) -> bool: ...
+    @property
+    def offload_threshold(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -91,6 +116,8 @@ class TurnContext:
     system message the model is sent. ``save()``: store the conversation.
     ``allow_always(language, code)``: remember the "always allow" rule for this session.
     ``finished(reason)``: how the turn ended, one of :data:`STOP_REASONS`.
+    ``data_dir()``: the conversation's data folder (long output is kept there; None: not
+    kept). ``inserted(index)``: a summary was put into ``messages`` at ``index``.
     """
 
     settings: TurnSettings
@@ -99,6 +126,8 @@ class TurnContext:
     save: Callable[[], None]
     allow_always: Callable[[str, str], object]
     finished: Callable[[str], None] = lambda reason: None
+    data_dir: Callable[[], Path] | None = None
+    inserted: Callable[[int], None] = lambda index: None
 
 
 @dataclass
@@ -140,6 +169,9 @@ class Turn:
         self.context = context
         self.settings = context.settings
         self.framer = Framer()
+        self.repeats = RepeatWatch(self.settings.max_repeats)
+        self._ask_next: str | None = None  # why the next code is asked about, whatever rules say
+        self._compaction_failed = False
 
     def run(self) -> Stream:
         self.settings.llm.usage.start_turn()
@@ -165,6 +197,9 @@ class Turn:
             if limit is not None and replies >= limit:
                 yield from self._notice(TURN_LIMIT.format(limit=limit))
                 return "max_turns"
+            yield from self._compact_if_due()
+            if stopped():
+                break
             blocks = yield from self._model_reply()
             replies += 1
             if stopped():
@@ -173,9 +208,43 @@ class Turn:
                 if not self._loop_again():
                     return "done"
                 continue
-            if not (yield from self._run_blocks(blocks)):
-                return "interrupted" if stopped() else "declined"
+            reason = yield from self._run_blocks(blocks)
+            if reason is not None:
+                return reason
         return "interrupted"
+
+    # -- the context window ------------------------------------------------------------
+
+    def _compactor(self) -> Compactor:
+        from .compaction import Compactor
+
+        context = self.context
+        return Compactor(
+            self.settings,
+            context.model_input,
+            context.save,
+            context.inserted,
+            stopped=context.stop_requested,
+        )
+
+    def _compact_if_due(self) -> Stream:
+        """Summarise the older messages when the next request would fill the window past
+        ``compact_at`` (once per turn after a failure: then older messages are trimmed)."""
+        from ..llm.errors import ModelError
+
+        if self._compaction_failed or not self.settings.compaction:
+            return
+        compactor = self._compactor()
+        try:
+            due = compactor.due()
+        except ModelError:  # cannot tell (no tokenizer, no model): the request will say
+            return
+        if due is None:
+            return
+        yield from self._notice(f"The context window is {due.share:.0%} full: summarising.")
+        result = compactor.compact()
+        self._compaction_failed = result.error is not None
+        yield from self._notice(result.describe())
 
     # -- the model's reply -------------------------------------------------------------
 
@@ -236,6 +305,9 @@ class Turn:
             if isinstance(event, ToolEnd):
                 blocks.append((yield from self._end_tool(event)))
             return None
+        elif isinstance(event, Notice):
+            yield from self._notice(event.text)
+            return draft
         else:
             return draft
         draft.parts.append(event.text)
@@ -299,7 +371,9 @@ class Turn:
 
     # -- running the code --------------------------------------------------------------
 
-    def _run_blocks(self, blocks: list[CodeBlock]) -> _Step[bool]:
+    def _run_blocks(self, blocks: list[CodeBlock]) -> _Step[str | None]:
+        """Runs the blocks; None to go on, else why the turn stops."""
+        stopped = self.context.stop_requested
         for block in blocks:
             problem = self._problem(block)
             if problem is not None:
@@ -308,17 +382,32 @@ class Turn:
             decision, refusal = yield from self._approve(block)
             if decision is None:
                 yield from self._record(refusal)
-                return False
+                return "interrupted" if stopped() else "declined"
             if block.tool is not None and decision != block.code:
                 problem = self._edited_call(block)  # it runs as the code it now is
                 if problem is not None:
                     yield from self._record(problem)
                     continue
             block.message["content"] = decision
-            yield from self._execute(block, decision)
-            if self.context.stop_requested():
-                return False
-        return True
+            number = self._code_number(block.message)
+            output = yield from self._execute(block, decision, number)
+            if stopped():
+                return "interrupted"
+            if (yield from self._repeating(block.language, decision, output)):
+                return "repeating"
+        return None
+
+    def _repeating(self, language: str, code: str, output: str) -> _Step[bool]:
+        """Whether the turn stops because the model goes round in circles (auto_run);
+        without auto_run the next code is asked about instead."""
+        repeat = self.repeats.record(language, code, output)
+        if repeat is None:
+            return False
+        if self.settings.auto_run:
+            yield from self._notice(REPEATING.format(what=repeat))
+            return True
+        self._ask_next = repeat
+        return False
 
     def _edited_call(self, block: CodeBlock) -> str | None:
         """A tool call whose code the user edited becomes that code (or cannot run)."""
@@ -352,7 +441,11 @@ class Turn:
         if findings and interp.safe_mode == "auto":
             return None, safe_mode_refusal(findings)
         rule = block.view.rule if block.view is not None else (language, block.code)
-        if interp.safe_mode != "ask" and self._preapproved(*rule):
+        ask_why, self._ask_next = self._ask_next, None
+        if ask_why is not None:
+            self.repeats.forgive()
+            yield from self._notice(REPEATING_ASK.format(what=ask_why))
+        elif interp.safe_mode != "ask" and self._preapproved(*rule):
             return block.code, ""
         shown = digest(block.code)
         yield from _emit(self.framer.close())
@@ -409,16 +502,43 @@ class Turn:
             return answer, ""
         return None, DECLINED
 
-    def _execute(self, block: CodeBlock, code: str) -> Stream:
+    def _execute(self, block: CodeBlock, code: str, number: int = 0) -> _Step[str]:
         """Runs exactly what was approved (``_approve``'s result), nothing else: the code,
-        or the tool call it stands for."""
+        or the tool call it stands for; returns the output as the model sees it.
+        ``number``: the code block's number in the conversation (long output is kept as
+        ``out-<number>.txt``)."""
         interp = self.settings
         output = HeadTailBuffer(interp.max_output)
+        keeper = self._output_keeper(number)
         rich: list[Message] = []
+        try:
+            yield from self._stream_run(block, code, output, keeper, rich)
+        except BaseException:
+            if keeper is not None:
+                keeper.abandon()
+            raise
+        text = self._kept_output(block.language, keeper) or output.text()
+        interp.messages.append(_console_output(text))
+        interp.messages.extend(rich)
+        self.context.save()
+        return text
+
+    def _stream_run(
+        self,
+        block: CodeBlock,
+        code: str,
+        output: HeadTailBuffer,
+        keeper: OutputKeeper | None,
+        rich: list[Message],
+    ) -> Stream:
+        interp = self.settings
         for chunk in self._carry_out(block, code):
             kind, fmt = chunk.get("type"), chunk.get("format")
             if kind == "console" and fmt == "output":
-                output.add(str(chunk.get("content", "")))
+                text = str(chunk.get("content", ""))
+                output.add(text)
+                if keeper is not None:
+                    keeper.add(text)
             elif kind == "console" and fmt == "active_line":
                 if not interp.highlight_active_line:
                     continue
@@ -428,9 +548,38 @@ class Turn:
                     cast(Message, stored)
                 )  # an image or rich output, as the computer sent it
             yield from _emit(self.framer.push(chunk))
-        interp.messages.append(_console_output(output.text()))
-        interp.messages.extend(rich)
-        self.context.save()
+
+    # -- long output -------------------------------------------------------------------
+
+    def _code_number(self, message: CodeMessage) -> int:
+        """1 for the conversation's first code block, 2 for the next, ..."""
+        number = 0
+        for m in self.settings.messages:
+            if m["role"] == "assistant" and m["type"] == "code":
+                number += 1
+                if m is message:
+                    break
+        return number
+
+    def _output_keeper(self, number: int) -> OutputKeeper | None:
+        """Keeps this run's output whole in the data folder once it is long (offload)."""
+        interp, folder = self.settings, self.context.data_dir
+        if not interp.offload_output or folder is None:
+            return None
+        threshold = interp.offload_threshold
+        threshold = interp.max_output if threshold is None else threshold
+        return OutputKeeper(
+            threshold=threshold, limit=interp.max_output, folder=folder, index=number
+        )
+
+    def _kept_output(self, language: str, keeper: OutputKeeper | None) -> str | None:
+        """What the model sees of an output kept in a file: its start, where it all is
+        (also ``_out[n]`` in a Python kernel), its end. None when it was not kept."""
+        kept = keeper.finish() if keeper is not None else None
+        if kept is None or keeper is None:
+            return None
+        variable = self.settings.computer.keep_output(language, keeper.index, kept.path)
+        return kept.for_model(self.settings.max_output, variable)
 
     def _carry_out(self, block: CodeBlock, code: str) -> Iterator[Chunk]:
         if block.tool is None:

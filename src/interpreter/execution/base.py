@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..lmc import Chunk
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .sandbox import SandboxPolicy
 
 #: Sees a kernel's own output messages, ``{"msg_type": ..., "content": ...}`` (see
@@ -49,3 +51,8 @@ class Language(ABC):
 
     @abstractmethod
     def terminate(self) -> None: ...
+
+    def keep_output(self, number: int, path: Path) -> str | None:
+        """Make the output kept in ``path`` readable by code (Python: ``_out[number]``);
+        the expression that reads it, or None when this language cannot."""
+        return None

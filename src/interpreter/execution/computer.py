@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from ..lmc import Chunk
@@ -240,6 +241,14 @@ class Computer:
         if stream:
             return chunks
         return _merged(chunks)
+
+    def keep_output(self, language: str, number: int, path: Path) -> str | None:
+        """Make an output kept in ``path`` readable from ``language``'s running state
+        (Python: ``_out[number]``); the expression that reads it, or None."""
+        cls = self.get_language(language)
+        with self._lock:
+            runtime = self._instances.get(cls) if cls is not None else None
+        return runtime.keep_output(number, path) if runtime is not None else None
 
     def interrupt(self) -> None:
         """Stop the code running now (from any thread); the state is kept."""

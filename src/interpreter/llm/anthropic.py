@@ -103,6 +103,7 @@ def messages_body(
 ) -> dict[str, Any]:
     """The JSON body of a streamed Messages API request."""
     system, messages = to_anthropic(wire)
+    mark_cache_point(messages)
     body: dict[str, Any] = {"model": route.model, "messages": messages, "stream": True}
     body["max_tokens"] = max_tokens or DEFAULT_MAX_TOKENS
     if system:
@@ -112,6 +113,16 @@ def messages_body(
     if tools:
         body["tools"] = [anthropic_tool(t) for t in tools]
     return body
+
+
+def mark_cache_point(messages: list[dict[str, Any]]) -> None:
+    """Anthropic caches a prompt only up to a block marked ``cache_control``: marking the
+    last block makes each request read the one before it from the cache (the tools, the
+    system prompt and every earlier message) and write itself for the next. Prompts too
+    short to cache are sent as they are, at no extra cost."""
+    blocks = messages[-1]["content"] if messages else None
+    if blocks:
+        blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
 
 
 def messages_url(api_base: str) -> str:
@@ -161,6 +172,8 @@ class _MessagesReply:
     def __init__(self, route: Route) -> None:
         self.route = route
         self.input_tokens = 0
+        self.cached_tokens = 0
+        self.written_tokens = 0
         self.output_tokens = 0
         self.complete = False
         self.stopped = False
@@ -180,15 +193,27 @@ class _MessagesReply:
             elif block.get("type") == "text" and block.get("text"):
                 yield TextPiece(block["text"])
         elif kind == "message_start":
-            usage = (event.get("message") or {}).get("usage") or {}
-            self.input_tokens = usage.get("input_tokens") or 0
+            self._read_usage((event.get("message") or {}).get("usage") or {})
         elif kind == "message_delta":
-            self.output_tokens = (event.get("usage") or {}).get("output_tokens") or 0
+            self._read_usage(event.get("usage") or {})
         elif kind == "message_stop":
             self.complete = self.stopped = True
-            yield UsagePiece(self.input_tokens, self.output_tokens)
+            yield UsagePiece(
+                self.input_tokens, self.output_tokens, self.cached_tokens, self.written_tokens
+            )
         elif kind == "error":
             raise _stream_error(event, self.route)
+
+    def _read_usage(self, usage: dict[str, Any]) -> None:
+        """Anthropic counts cache reads and writes apart from ``input_tokens``; here they
+        are all prompt tokens, the reads also ``cached_tokens``."""
+        if "input_tokens" in usage or "cache_read_input_tokens" in usage:
+            read = usage.get("cache_read_input_tokens") or 0
+            written = usage.get("cache_creation_input_tokens") or 0
+            self.input_tokens = (usage.get("input_tokens") or 0) + read + written
+            self.cached_tokens, self.written_tokens = read, written
+        if usage.get("output_tokens"):
+            self.output_tokens = usage["output_tokens"]
 
 
 def _stream_error(event: dict[str, Any], route: Route) -> Exception:

@@ -33,3 +33,7 @@ class ContextOverflow(ModelError):
 
 class BudgetExceeded(ModelError):
     """The next request would exceed ``llm.max_budget``."""
+
+
+class UnpricedBudget(BudgetExceeded):
+    """``max_budget`` is set but the model's price is unknown (and none was given)."""

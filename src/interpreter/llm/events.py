@@ -69,11 +69,21 @@ class ToolEnd:
 
 @dataclass(frozen=True)
 class Usage:
-    """Tokens used by one request, and its cost in USD where known."""
+    """Tokens used by one request, and its cost in USD where known. ``cached_tokens``: the
+    prompt tokens the provider read from its cache (part of ``prompt_tokens``)."""
 
     prompt_tokens: int
     completion_tokens: int
     cost: float | None = None
+    cached_tokens: int = 0
 
 
-Event = TextDelta | CodeStart | CodeDelta | CodeEnd | ToolStart | ToolEnd | Usage
+@dataclass(frozen=True)
+class Notice:
+    """A one-line note for the user about the request (an assumed context window, ...);
+    it comes before the reply and is never sent to the model."""
+
+    text: str
+
+
+Event = TextDelta | CodeStart | CodeDelta | CodeEnd | ToolStart | ToolEnd | Usage | Notice

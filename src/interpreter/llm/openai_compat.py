@@ -107,4 +107,15 @@ class _ChatReply:
             self.complete = self.complete or bool(choice.get("finish_reason"))
         usage = chunk.get("usage")
         if usage:
-            yield UsagePiece(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
+            yield usage_piece(usage)
+
+
+def usage_piece(usage: dict[str, Any]) -> UsagePiece:
+    """OpenAI's ``usage`` object (cached tokens in ``prompt_tokens_details``)."""
+    details = usage.get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return UsagePiece(
+        usage.get("prompt_tokens") or 0,
+        usage.get("completion_tokens") or 0,
+        cached if isinstance(cached, int) else 0,
+    )

@@ -65,11 +65,24 @@ def encoding_name(model: str) -> str:
     return "o200k_base" if canonical_model(model).startswith(_O200K_PREFIXES) else "cl100k_base"
 
 
-def default_context_window(model: str) -> int:
-    """The context window assumed when none is configured."""
+def known_context_window(model: str) -> int | None:
+    """The model's context window from the table (the longest matching prefix), or None."""
     name = canonical_model(model)
     matches = [prefix for prefix in _CONTEXT_WINDOWS if name.startswith(prefix)]
-    return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else DEFAULT_CONTEXT_WINDOW
+    return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else None
+
+
+def default_context_window(model: str) -> int:
+    """The context window assumed when none is configured."""
+    return known_context_window(model) or DEFAULT_CONTEXT_WINDOW
+
+
+def budget_of(model: str, context_window: int | None, max_tokens: int | None) -> int:
+    """Tokens the messages of a request may take: the window less the reply's tokens
+    (``max_tokens``, else a quarter of the window up to 4096) and the reply priming."""
+    window = context_window or default_context_window(model)
+    reserve = max_tokens if max_tokens is not None else min(4096, window // 4)
+    return window - reserve - REPLY_PRIMING
 
 
 @functools.cache
@@ -103,6 +116,11 @@ def count_tokens(wire_messages: list[Message], model: str) -> int:
     """Tokens of an OpenAI-format request's messages, including the reply priming."""
     encoding = get_encoding(model)
     return REPLY_PRIMING + sum(_message_tokens(m, encoding) for m in wire_messages)
+
+
+def message_tokens(message: Message, encoding: Any) -> int:
+    """Tokens of one OpenAI-format message (its content, tool calls and other fields)."""
+    return _message_tokens(message, encoding)
 
 
 def _text_tokens(text: str, encoding: Any) -> int:
@@ -154,12 +172,32 @@ class _ByteBound:
     window fits for sure, and the ~100 MB tokenizer need not be loaded for it.
     """
 
+    name = "bytes"
+
     @staticmethod
-    def encode_ordinary(text: str) -> bytes:
-        return text.encode("utf-8", "surrogatepass")
+    def encode_ordinary(text: str) -> _ByteLength:
+        return _ByteLength(text)
+
+    def total(self, messages: Iterable[Message]) -> int:
+        """The byte bound of a request's messages (the reply priming included)."""
+        return REPLY_PRIMING + sum(_message_tokens(m, self) for m in messages)
 
 
-_BYTES = _ByteBound()
+class _ByteLength:
+    """``len()`` of a text's UTF-8 form, without building it for ASCII text."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, text: str) -> None:
+        ascii_only = text.isascii()
+        self.size = len(text) if ascii_only else len(text.encode("utf-8", "surrogatepass"))
+
+    def __len__(self) -> int:
+        return self.size
+
+
+BYTE_BOUND = _ByteBound()
+_BYTES = BYTE_BOUND
 
 
 def fit_to_context(
@@ -179,7 +217,7 @@ def fit_to_context(
     """
     window = context_window or default_context_window(model)
     reserve = max_tokens if max_tokens is not None else min(4096, window // 4)
-    budget = window - reserve - REPLY_PRIMING
+    budget = budget_of(model, context_window, max_tokens)
     if sum(_message_tokens(m, _BYTES) for m in wire_messages) <= budget:
         return list(wire_messages)  # fits even if every byte were a token: no tokenizer needed
     fitter = _Fitter(wire_messages, get_encoding(model), budget)

@@ -2,8 +2,13 @@
 
 ``Llm.usage`` is a :class:`UsageLedger` (also ``interpreter.usage``). Every request the
 client sends, replies and summaries alike, is recorded once it has been answered (or cut
-off: what was streamed still counts). ``cost`` is in USD; a request the price table does
-not know leaves ``cost`` unchanged and sets ``unpriced``.
+off: what was streamed still counts, by the provider's count when it came, else by ours).
+``cost`` is in USD, cached prompt tokens at the cached price; a request whose price is
+unknown leaves ``cost`` unchanged and sets ``unpriced``.
+
+The shape front ends read (server replies, JSON output) is ``TokenUsage.as_dict()``:
+``{"prompt_tokens", "completion_tokens", "cached_tokens", "cost", "requests",
+"unpriced"}``, and ``UsageLedger.as_dict()``: ``{"turn": {...}, "total": {...}}``.
 """
 
 from __future__ import annotations
@@ -42,6 +47,20 @@ class TokenUsage:
         """A JSON-ready copy (the shape of usage in server replies and JSON output)."""
         return asdict(self)
 
+    def describe(self) -> str:
+        """``12,345 tokens in (8,192 cached), 321 out, $0.0123`` (cost unknown: say so)."""
+        cached = f" ({self.cached_tokens:,} cached)" if self.cached_tokens else ""
+        return (
+            f"{self.prompt_tokens:,} tokens in{cached}, {self.completion_tokens:,} out, "
+            f"{self.cost_text()}"
+        )
+
+    def cost_text(self) -> str:
+        """``$0.0123``; ``cost unknown`` (or ``over $0.0100``) when a request was unpriced."""
+        if not self.unpriced:
+            return f"${self.cost:.4f}"
+        return f"over ${self.cost:.4f}" if self.cost else "cost unknown"
+
 
 @dataclass
 class UsageLedger:
@@ -73,3 +92,13 @@ class UsageLedger:
     def reset(self) -> None:
         self.total = TokenUsage()
         self.turns.clear()
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"turn": ..., "total": ...}``, each a ``TokenUsage.as_dict()``."""
+        return {"turn": self.turn.as_dict(), "total": self.total.as_dict()}
+
+    def status_line(self) -> str:
+        """One line after a turn: what it used, and the session's cost so far."""
+        turn = self.turn
+        requests = f"{turn.requests} request{'' if turn.requests == 1 else 's'}"
+        return f"{requests}: {turn.describe()} · session {self.total.cost_text()}"

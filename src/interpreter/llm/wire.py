@@ -52,10 +52,14 @@ class ToolPiece:
 
 @dataclass(frozen=True)
 class UsagePiece:
-    """Token usage reported by the provider."""
+    """Token usage reported by the provider. ``cached_tokens``: prompt tokens read from the
+    provider's prompt cache; ``written_tokens``: prompt tokens written to it (Anthropic
+    bills those higher); both part of ``prompt_tokens``."""
 
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
+    written_tokens: int = 0
 
 
 Piece = TextPiece | ToolPiece | UsagePiece

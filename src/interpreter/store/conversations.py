@@ -22,9 +22,10 @@ from ..lmc import Message
 from .atomic import atomic_write_text, is_temp_name
 from .redaction import MIN_SECRET_LENGTH
 
-#: What a saved message keeps: the LMC fields, and our own ``call_id`` and ``tool`` of code
-#: messages (the provider's tool-call id; a call of another tool), which 0.4.3 ignores.
-LMC_FIELDS = ("role", "type", "format", "content", "recipient", "call_id", "tool")
+#: What a saved message keeps: the LMC fields, and our own keys, which 0.4.3 ignores:
+#: ``call_id`` and ``tool`` of code messages (the provider's tool-call id; a call of another
+#: tool) and ``summary`` (a summary of the messages before it: core/compaction.py).
+LMC_FIELDS = ("role", "type", "format", "content", "recipient", "call_id", "tool", "summary")
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
 STREAM_ONLY = frozenset({("console", "active_line"), ("confirmation", "execution")})
 REDACTED = "[REDACTED]"

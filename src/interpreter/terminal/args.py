@@ -103,8 +103,9 @@ COMMAND_FLAGS: dict[str, Flag] = {
 HELP_ORDER = (
     "profile", "custom_instructions", "system_message", "auto_run", "no_highlight_active_line",
     "verbose", "model", "temperature", "llm_supports_vision", "llm_supports_functions",
-    "context_window", "max_tokens", "max_budget", "api_base", "api_key", "api_version",
-    "max_output", "loop", "max_turns", "disable_telemetry", "offline", "speak_messages",
+    "context_window", "max_tokens", "max_budget", "input_cost_per_token",
+    "output_cost_per_token", "api_base", "api_key", "api_version", "max_output", "loop",
+    "max_turns", "max_repeats", "no_compaction", "disable_telemetry", "offline", "speak_messages",
     "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
     "conversations", "server", "ui", "version", "plain", "stdin", "json", "interactive",
     "prompt", "output_format", "resume", "notebook", "export_notebook", "sandbox",

@@ -73,6 +73,14 @@ class _LazyRich:
 
         self.console().print(code_panel(language, code))
 
+    def status(self, text: str) -> None:
+        """A dim line (the usage after a turn)."""
+        from rich.text import Text
+
+        from .sanitize import escape_controls
+
+        self.console().print(Text(escape_controls(text), style="dim"))
+
 
 def make_ui(
     interp: OpenInterpreter, *, json_lines: bool = False, declined_hint: str = DECLINED_HINT
@@ -95,6 +103,7 @@ def make_ui(
         can_ask=sys.stdin.isatty(),
         json_lines=json_lines,
         declined_hint=declined_hint,
+        status=rich.status if to_terminal else None,
     )
 
 

@@ -28,7 +28,8 @@ HELP = """\
 %undo                remove your last message and everything after it
 %verbose [true|false] show (or stop showing) detailed logs
 %auto_run [true|false] run code without asking (or ask again)
-%tokens [prompt]     tokens the next request would send, and their cost
+%tokens [prompt]     tokens the next request would send, and what was spent so far
+%compact             summarise the older messages now (they stay in the saved conversation)
 %info                settings and system information
 %save_message [path] save the messages as JSON (default messages.json)
 %load_message [path] load messages from JSON (default messages.json)
@@ -98,8 +99,13 @@ def _reset(ctx: MagicContext, arg: str) -> None:
 def _undo(ctx: MagicContext, arg: str) -> None:
     messages = ctx.interp.messages
     last_user = next(
-        (i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "user"), None
-    )
+        (
+            i
+            for i in range(len(messages) - 1, -1, -1)
+            if messages[i].get("role") == "user" and not messages[i].get("summary")
+        ),
+        None,
+    )  # a summary (core/compaction.py) is not something the user said
     if last_user is None:
         ctx.say("Nothing to undo.")
         return
@@ -115,32 +121,53 @@ def full_system_message(interp: OpenInterpreter) -> str:
     return interp._full_system_message()
 
 
-def _cost_text(model: str, tokens: int) -> str:
-    from ..llm.cost import cost_of
+def _cost_text(interp: OpenInterpreter, tokens: int) -> str:
+    price = interp.llm.price()
+    return (
+        "cost unknown for this model"
+        if price is None
+        else (f"about ${price.cost(tokens, 0):.4f} to send")
+    )
 
-    cost = cost_of(model, tokens, 0)
-    return "cost unknown for this model" if cost is None else f"about ${cost:.4f} to send"
+
+def _window(interp: OpenInterpreter, messages: list[Any]) -> int:
+    """The context window the next request is fitted to (asked of a local server)."""
+    from ..llm.tokens import default_context_window
+
+    try:
+        use = interp.llm.context_use(messages, system_message=full_system_message(interp))
+    except Exception:  # no model configured: the known window of the name
+        return interp.llm.context_window or default_context_window(interp.llm.model)
+    return use.window
 
 
 def _tokens(ctx: MagicContext, arg: str) -> None:
-    """Tokens of the next request: its system message and messages, as the turn sends them."""
-    from ..llm.tokens import default_context_window
-
+    """Tokens of the next request (its system message and messages, as the turn sends
+    them), and the tokens and cost used so far (``interpreter.usage``)."""
     interp = ctx.interp
     messages = list(interp.messages)
     if arg:
         messages.append({"role": "user", "type": "message", "content": arg})
+    model_messages = interp._messages_for_model(messages)
     try:
-        count = interp.llm.count_tokens(
-            interp._messages_for_model(messages), system_message=full_system_message(interp)
-        )
+        count = interp.llm.count_tokens(model_messages, system_message=full_system_message(interp))
     except Exception as err:  # a count is informative only; say why it failed
         ctx.say(f"Could not count tokens: {err}")
         return
-    window = interp.llm.context_window or default_context_window(interp.llm.model)
+    window = _window(interp, model_messages)
     share = f" ({count / window:.1%} of the {window}-token context window)"
     what = "messages, system message and your prompt" if arg else "messages and system message"
-    ctx.say(f"{count} tokens in the {what}{share}; {_cost_text(interp.llm.model, count)}.")
+    ctx.say(f"{count} tokens in the {what}{share}; {_cost_text(interp, count)}.")
+    usage = interp.usage
+    if usage.total.requests:
+        ctx.say(f"Last turn: {usage.turn.describe()}.")
+        n = usage.total.requests
+        ctx.say(f"This session: {usage.total.describe()} in {n} request{'' if n == 1 else 's'}.")
+
+
+def _compact(ctx: MagicContext, arg: str) -> None:
+    ctx.say("Summarising the older messages ...")
+    ctx.say(ctx.interp.compact().describe())
 
 
 def _shown(item: Setting, value: Any) -> str:
@@ -233,6 +260,7 @@ _COMMANDS: dict[str, Callable[[MagicContext, str], None]] = {
     "reset": _reset,
     "undo": _undo,
     "tokens": _tokens,
+    "compact": _compact,
     "info": _info,
     "save_message": _save,
     "load_message": _load,

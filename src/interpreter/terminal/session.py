@@ -56,6 +56,8 @@ class TerminalUI:
     ask: Callable[[str], str] = field(default=input)
     #: what to say when code is declined because ``can_ask`` is false
     declined_hint: str = DECLINED_HINT
+    #: Shows the dim usage line after a turn (None: not shown, e.g. in pipes).
+    status: Callable[[str], None] | None = None
 
 
 class _CtrlC:
@@ -203,4 +205,6 @@ def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI)
         finally:
             ui.renderer.close()
         result.interrupted = ctrl_c.count > 0
+    if ui.status is not None and interp.usage.turn.requests:
+        ui.status(interp.usage.status_line())
     return result

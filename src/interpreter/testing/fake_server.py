@@ -25,15 +25,20 @@ Replies (a dataclass; combine with ``+``):
 - ``Reply.cut(reply, after_events=N)``: the connection drops after N SSE events.
 - ``Reply.malformed()``: the stream carries an event that is not JSON.
 - ``Reply.delay(seconds, reply=None)``: wait ``seconds`` before each streamed event.
-- ``Reply(..., prompt_tokens=..., completion_tokens=...)``: the usage reported (sent in the
-  last chunk when the request asks ``stream_options.include_usage``; estimated otherwise).
+- ``Reply(..., prompt_tokens=..., completion_tokens=..., cached_tokens=...)``: the usage
+  reported (sent in the last chunk when the request asks ``stream_options.include_usage``;
+  estimated otherwise); cached tokens as OpenAI's ``prompt_tokens_details.cached_tokens``
+  and Anthropic's ``cache_read_input_tokens``.
 
 Routes: ``POST /v1/chat/completions`` (SSE when ``stream`` is true, else one
 ``chat.completion``), ``POST /v1/messages`` (Anthropic Messages API, same script),
 ``GET /v1/models``, and the local servers' own routes: ``GET /api/tags`` (Ollama's model
 list), and with ``context_length=N`` the one route named by ``context_route`` reports it:
-``"props"`` (llama.cpp ``GET /props``), ``"show"`` (Ollama ``POST /api/show``), ``"models"``
-(vLLM ``max_model_len`` in ``/v1/models``) or ``"lmstudio"`` (``GET /api/v0/models``).
+``"props"`` (llama.cpp ``GET /props``), ``"show"`` (Ollama ``POST /api/show``, the trained
+length only), ``"show_num_ctx"`` (the same with a ``num_ctx N`` parameter), ``"ps"``
+(Ollama ``GET /api/ps``, a loaded model), ``"models"`` (vLLM ``max_model_len`` in
+``/v1/models``), ``"lmstudio"`` (``GET /api/v0/models``, loaded), ``"lmstudio_unloaded"``
+(the same, only ``max_context_length``) or ``"lmstudio_v1"`` (``GET /api/v1/models``).
 ``models=(...)`` sets the listed model ids; ``get_paths`` records the GET/show paths asked.
 With the script empty the server answers 500
 ``fake server: no scripted reply left``. ``FakeModelServer(responder=fn)`` computes each
@@ -271,13 +276,36 @@ class FakeModelServer:
         n, route = self.context_length, self.context_route
         if n is None:
             return None
-        if path == "/props" and route == "props":
-            return {"default_generation_settings": {"n_ctx": n, "n_predict": -1}}
-        if path == "/api/show" and route == "show":
-            return {"model_info": {"general.architecture": "fake", "fake.context_length": n}}
-        if path == "/api/v0/models" and route == "lmstudio":
-            return {"data": [{"id": m, "max_context_length": n} for m in self.models]}
-        return None
+        answers: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
+            ("/props", "props"): lambda: {
+                "default_generation_settings": {"n_ctx": n, "n_predict": -1}
+            },
+            ("/api/show", "show"): lambda: {
+                "model_info": {"general.architecture": "fake", "fake.context_length": n}
+            },
+            ("/api/show", "show_num_ctx"): lambda: {
+                "parameters": f"stop <eot>\nnum_ctx {n}",
+                "model_info": {"general.architecture": "fake", "fake.context_length": 4 * n},
+            },
+            ("/api/ps", "ps"): lambda: {
+                "models": [{"name": f"{m}:latest", "model": m, "context_length": n}
+                           for m in self.models]  # fmt: skip
+            },
+            ("/api/v0/models", "lmstudio"): lambda: {
+                "data": [{"id": m, "state": "loaded", "loaded_context_length": n,
+                          "max_context_length": 4 * n} for m in self.models]  # fmt: skip
+            },
+            ("/api/v0/models", "lmstudio_unloaded"): lambda: {
+                "data": [{"id": m, "state": "not-loaded", "max_context_length": n}
+                         for m in self.models]  # fmt: skip
+            },
+            ("/api/v1/models", "lmstudio_v1"): lambda: {
+                "models": [{"key": m, "loaded_instances": [{"id": m, "config": {
+                    "context_length": n}}], "max_context_length": 4 * n} for m in self.models]
+            },
+        }  # fmt: skip
+        answer = answers.get((path, route))
+        return answer() if answer is not None else None
 
     def start(self) -> FakeModelServer:
         """Listen (in a background thread) and return self."""

@@ -54,6 +54,7 @@ class Reply:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cached_tokens: int = 0
 
     @classmethod
     def text(cls, content: str, chunk_size: int | None = None) -> Reply:
@@ -106,7 +107,8 @@ class Reply:
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         """Build a reply from JSON: keys ``text``, ``tool_call`` {language, code},
         ``raw_arguments``, ``status`` (+ ``retry_after``, ``body``), ``chunk_size``,
-        ``cut_after``, ``malformed``, ``delay``, ``prompt_tokens``, ``completion_tokens``."""
+        ``cut_after``, ``malformed``, ``delay``, ``prompt_tokens``, ``completion_tokens``,
+        ``cached_tokens``."""
         if "status" in data:
             return cls.status(int(data["status"]), data.get("retry_after"), data.get("body"))
         reply = cls.text(str(data.get("text", "")), data.get("chunk_size"))
@@ -122,6 +124,7 @@ class Reply:
             chunk_delay=float(data.get("delay", 0.0)),
             prompt_tokens=data.get("prompt_tokens"),
             completion_tokens=data.get("completion_tokens"),
+            cached_tokens=int(data.get("cached_tokens") or 0),
         )
 
     def usage(self, request: dict[str, Any]) -> tuple[int, int]:
@@ -134,6 +137,22 @@ class Reply:
             text = self.content + "".join(tc.arguments for tc in self.tool_calls)
             completion = max(1, len(text) // 4)
         return prompt, completion
+
+    def openai_usage(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The ``usage`` object of an OpenAI reply (cached tokens in its details)."""
+        prompt, completion = self.usage(request)
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt)},
+        }
+
+    def anthropic_input(self, request: dict[str, Any]) -> dict[str, int]:
+        """Anthropic's input counts: cache reads apart from ``input_tokens``."""
+        prompt, _ = self.usage(request)
+        cached = min(self.cached_tokens, prompt)
+        return {"input_tokens": prompt - cached, "cache_read_input_tokens": cached}
 
 
 def _pieces(text: str, size: int | None, default_words: int = 3) -> list[str]:
@@ -181,11 +200,8 @@ def openai_events(reply: Reply, request: dict[str, Any]) -> list[str]:
     finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
     out.append(dumps(_openai_chunk(cid, {}, finish)))
     if (request.get("stream_options") or {}).get("include_usage"):
-        prompt, completion = reply.usage(request)
-        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
-        usage["total_tokens"] = prompt + completion
         last = _openai_chunk(cid, {})
-        last["choices"], last["usage"] = [], usage
+        last["choices"], last["usage"] = [], reply.openai_usage(request)
         out.append(dumps(last))
     if reply.malformed_event:
         out.insert(1, '{"choices": [{"delta": {"content": "oops"')
@@ -205,7 +221,6 @@ def openai_completion(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
             }
             for i, tc in enumerate(reply.tool_calls)
         ]
-    prompt, completion = reply.usage(request)
     finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
@@ -213,11 +228,7 @@ def openai_completion(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
         "created": int(time.time()),
         "model": MODEL_NAME,
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        },
+        "usage": reply.openai_usage(request),
     }
 
 
@@ -264,7 +275,7 @@ def _anthropic_blocks(reply: Reply) -> list[str]:
 
 def anthropic_events(reply: Reply, request: dict[str, Any]) -> list[str]:
     """The SSE events of a streamed Anthropic Messages API response."""
-    prompt, completion = reply.usage(request)
+    _, completion = reply.usage(request)
     message = {
         "id": f"msg_{uuid.uuid4().hex[:16]}",
         "type": "message",
@@ -273,7 +284,7 @@ def anthropic_events(reply: Reply, request: dict[str, Any]) -> list[str]:
         "model": request.get("model", MODEL_NAME),
         "stop_reason": None,
         "stop_sequence": None,
-        "usage": {"input_tokens": prompt, "output_tokens": 1},
+        "usage": {**reply.anthropic_input(request), "output_tokens": 1},
     }
     out = [_sse("message_start", {"type": "message_start", "message": message})]
     out += _anthropic_blocks(reply)
@@ -302,7 +313,7 @@ def anthropic_message(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             args = {}
         content.append({"type": "tool_use", "id": _call_id(tc, i), "name": tc.name, "input": args})
-    prompt, completion = reply.usage(request)
+    _, completion = reply.usage(request)
     return {
         "id": f"msg_{uuid.uuid4().hex[:16]}",
         "type": "message",
@@ -310,5 +321,5 @@ def anthropic_message(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
         "content": content,
         "model": request.get("model", MODEL_NAME),
         "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
-        "usage": {"input_tokens": prompt, "output_tokens": completion},
+        "usage": {**reply.anthropic_input(request), "output_tokens": completion},
     }

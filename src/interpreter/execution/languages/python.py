@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 from ..sandbox import SandboxPolicy, wrap
@@ -155,3 +156,18 @@ class Python(KernelLanguage[_LocalKernel]):
 
     def _connect(self) -> _LocalKernel:
         return _LocalKernel(self.sandbox)
+
+    def keep_output(self, number: int, path: Path) -> str | None:
+        """Load the output kept in ``path`` into the kernel as ``_out[number]`` (a dict
+        ``_out`` in the user's namespace, like IPython's ``Out``)."""
+        kernel = self._kernel
+        if kernel is None or not kernel.alive():
+            return None
+        code = (
+            "if not isinstance(globals().get('_out'), dict):\n    _out = {}\n"
+            f"with open({str(path)!r}, encoding='utf-8', errors='replace') as _oi_file:\n"
+            f"    _out[{number}] = _oi_file.read()\n"
+            "del _oi_file\n"
+        )
+        kernel.quiet(code)
+        return f"_out[{number}]"
