@@ -8,7 +8,8 @@ events (``events.py``), ending with ``Usage``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from ..settings import initialise
 from .errors import BudgetExceeded, ModelError, NoModelConfigured
 from .events import CodeEnd, Event, TextDelta, Usage
 from .model import Model, RequestSettings
+from .progress import Listener, RequestStarted, Retrying
 from .providers import OfflineRefused, Route, check_offline, choose_route
 from .registry import open_model
 from .retry import RetryPolicy
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 
     from .fences import FenceParser
     from .tools import ToolCallDecoder
+
+
+_CLIENT_LOCK = threading.Lock()
 
 
 class Llm:
@@ -81,6 +86,9 @@ class Llm:
         self.total_prompt_tokens: int = 0
         self.total_completion_tokens: int = 0
         self._clients: dict[bool, httpx.Client] = {}
+        #: Told when a request starts and before each retry (``progress.py``): how a
+        #: front end shows a sign of life while it waits. Not a setting.
+        self.progress: Listener | None = None
 
     # -- public ------------------------------------------------------------------------
 
@@ -100,8 +108,30 @@ class Llm:
             tools = [execute_tool_schema(languages)]
         if self.verbose or self.debug:
             self._trace_request(route, model, wire, tools, functions)
+        if self.progress is not None:
+            self.progress(RequestStarted(self.model))
         pieces = model.stream(wire, tools, self._settings())
         yield from self._events(pieces, wire, languages, functions)
+
+    def prepare(self) -> None:
+        """Get the first request ready without sending it (the terminal calls it while the
+        user types): load the client code, make the HTTP client, and ask a model server on
+        this machine for its context window. Nothing leaves the machine; a problem is left
+        for the real request to report."""
+        try:
+            route = self.route()
+        except ModelError:
+            return
+        if route.kind not in ("openai", "anthropic"):
+            return
+        model = self._model(route)
+        from . import tokens, tools  # noqa: F401  (what the first request loads)
+        from .http_stream import load_modules
+
+        load_modules()
+        self._client(route)
+        if route.local and not self.context_window:
+            model.limits()
 
     def count_tokens(self, messages: list[Message], *, system_message: str) -> int:
         """Tokens of the request these messages would make (before fitting)."""
@@ -197,12 +227,15 @@ class Llm:
         import httpx
 
         trust_env = not route.local  # no proxy between us and a local server
-        client = self._clients.get(trust_env)
-        if client is None:
-            timeout = httpx.Timeout(self.request_timeout, connect=min(10.0, self.request_timeout))
-            client = httpx.Client(timeout=timeout, trust_env=trust_env)
-            self._clients[trust_env] = client
-        return client
+        with _CLIENT_LOCK:  # prepare() may be making it in another thread
+            client = self._clients.get(trust_env)
+            if client is None:
+                timeout = httpx.Timeout(
+                    self.request_timeout, connect=min(10.0, self.request_timeout)
+                )
+                client = httpx.Client(timeout=timeout, trust_env=trust_env)
+                self._clients[trust_env] = client
+            return client
 
     def _settings(self) -> RequestSettings:
         return RequestSettings(
@@ -211,7 +244,7 @@ class Llm:
             context_window=self.context_window,
             api_version=self.api_version,
             timeout=self.request_timeout,
-            retry=RetryPolicy(max_retries=self.max_retries, notify=self._trace_retry()),
+            retry=RetryPolicy(max_retries=self.max_retries, notify=self._on_retry),
         )
 
     # -- reply -------------------------------------------------------------------------
@@ -260,10 +293,10 @@ class Llm:
 
             print_line(text, detail=detail)
 
-    def _trace_retry(self) -> Callable[[str], None] | None:
-        if not (self.verbose or self.debug):
-            return None
-        return lambda note: self._trace(note)
+    def _on_retry(self, event: Retrying) -> None:
+        self._trace(event.line())
+        if self.progress is not None:
+            self.progress(event)
 
     def _trace_request(
         self,

@@ -53,6 +53,9 @@ class _LazyRich:
     def feed(self, chunk: dict[str, Any]) -> None:
         self.renderer().feed(chunk)
 
+    def progress(self, event: Any) -> None:
+        self.renderer().progress(event)
+
     def pause(self) -> None:
         if self._renderer is not None:
             self._renderer.pause()
@@ -82,7 +85,7 @@ def make_ui(interp: OpenInterpreter, *, json_lines: bool = False) -> TerminalUI:
     plain = bool(getattr(interp, "plain_text_display", False))
     rich = _LazyRich(plain, bool(getattr(interp, "highlight_active_line", True)))
     to_terminal = sys.stdout.isatty() and not json_lines
-    renderer: Any = rich if to_terminal and not plain else PlainRenderer(_writer())
+    renderer: Any = rich if to_terminal and not plain else PlainRenderer(_writer(), _note(interp))
     return TerminalUI(
         renderer=renderer,
         say=rich.say if to_terminal else (_error if json_lines else _plain_say),
@@ -99,6 +102,16 @@ def _writer() -> Any:
         sys.stdout.flush()
 
     return write
+
+
+def _note(interp: OpenInterpreter) -> Any:
+    """A status line on stderr (a retry), unless verbose output already says it."""
+
+    def note(text: str) -> None:
+        if not (interp.llm.verbose or interp.llm.debug):
+            _error(text)
+
+    return note
 
 
 def _plain_say(text: str) -> None:

@@ -166,6 +166,7 @@ def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI)
 
     result = TurnResult()
     stream = interp.chat(message, display=False, stream=True)
+    listening, interp.llm.progress = interp.llm.progress, ui.renderer.progress
     with _CtrlC(interp) as ctrl_c:
         try:
             _drive(stream, ui, ctrl_c, result)
@@ -177,6 +178,7 @@ def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI)
         except KeyboardInterrupt:
             stream.close()
         finally:
+            interp.llm.progress = listening
             ui.renderer.close()
         result.interrupted = ctrl_c.count > 0
     return result
