@@ -2,10 +2,11 @@
 
 It shows what its ``content`` callback returns (the unfinished end of the block being
 streamed, or a spinner while the model is awaited). Finished output is written above
-it once (``commit``) and never redrawn. Drawing happens at once when the region was not
-drawn for ``interval`` seconds, else a ticker thread draws the latest content at the
-next tick, so a fast stream costs a bounded number of redraws a second; the ticker also
-animates a spinner while the caller's thread is blocked (a request, a retry's wait).
+it once (``commit``) and never redrawn. Drawing (finished output and the region, in one
+write) happens at once when the region was not drawn for ``interval`` seconds, else a
+ticker thread draws the latest content at the next tick, so a fast stream costs a
+bounded number of writes and redraws a second; the ticker also animates a spinner while
+the caller's thread is blocked (a request, a retry's wait).
 
 All screen writes go through one lock, which callers also hold while they change what
 ``content`` reads (``with region.lock:``). Only plain cursor movement and erase
@@ -39,6 +40,7 @@ class LiveRegion:
         self.lock = threading.RLock()
         self.animated = False  # redraw at every tick even when nothing changed
         self._shown = 0  # lines of the region on screen now
+        self._committed: list[str] = []  # finished output not written yet
         self._dirty = False
         self._drawn_at = 0.0
         self._active = False
@@ -70,11 +72,11 @@ class LiveRegion:
             self._draw()
 
     def commit(self, text: str) -> None:
-        """Write finished output (ending with a newline) above the region."""
+        """Write finished output (ending with a newline) above the region: with the next
+        drawing, so that a fast stream makes few, large writes."""
         with self.lock:
-            self.write(self._erase() + text)
-            self._shown = 0
-            self._dirty = self._active
+            self._committed.append(text)
+            self.touch()
 
     def stop(self) -> None:
         """Erase the region, show the cursor again and end the ticker."""
@@ -83,7 +85,7 @@ class LiveRegion:
                 return
             self._active = False
             self.animated = False
-            self.write(self._erase() + SHOW_CURSOR)
+            self.write(self._erase() + self._take_committed() + SHOW_CURSOR)
             self._shown = 0
             self._dirty = False
             self._generation += 1
@@ -103,12 +105,17 @@ class LiveRegion:
 
     def _draw(self) -> None:
         lines = self.content() if self._active else []
-        data = self._erase() + "\n".join(lines)
+        data = self._erase() + self._take_committed() + "\n".join(lines)
         if data:
             self.write(data)
         self._shown = len(lines)
         self._dirty = False
         self._drawn_at = time.monotonic()
+
+    def _take_committed(self) -> str:
+        text = "".join(self._committed)
+        self._committed.clear()
+        return text
 
     def _erase(self) -> str:
         """Back to the first line of the region, and erase from there down."""

@@ -31,6 +31,7 @@ _ITEM = re.compile(r"( *)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
 _QUOTE = re.compile(r" {0,3}> ?(.*)$")
 _FENCE = re.compile(r" *(`{3,}|~{3,})[ \t]*([^`\s]*)")
 _TABLE_RULE = re.compile(r" *\|? *:?-+:? *(?:\| *:?-+:? *)*\|? *$")
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
 _SPECIAL = re.compile(r"[`*_~\[<\\!&]")
 _INLINE = re.compile(
     r"(?P<code>`+)(?P<code_text>.{1,4000}?)(?P=code)"
@@ -149,7 +150,11 @@ def _attributes(spec: dict[str, Any], enabled: bool) -> str:
 
 def render_markdown(text: str, width: int, theme: Theme) -> list[str]:
     """The lines (with SGR sequences, none wider than ``width`` cells) of a Markdown text."""
-    width = max(width, 8)
+    width = max(width, 1)
+    return [_fit(line, width) for line in _render(text, width, theme)]
+
+
+def _render(text: str, width: int, theme: Theme) -> list[str]:
     out: list[str] = []
     previous = ""
     for kind, lines in _blocks(text.split("\n")):
@@ -158,6 +163,27 @@ def render_markdown(text: str, width: int, theme: Theme) -> list[str]:
         out.extend(_render_block(kind, lines, width, theme))
         previous = kind
     return out
+
+
+def _fit(line: str, width: int) -> str:
+    """``line`` cut to ``width`` cells when deep nesting made it wider (SGR kept)."""
+    if line.isascii() and len(line) <= width:
+        return line
+    visible = _SGR.sub("", line)
+    if _cell_len(visible) <= width:
+        return line
+    out: list[str] = []
+    used = 0
+    for piece in _SGR.split(line):
+        if piece.startswith("\x1b["):
+            out.append(piece)
+            continue
+        head, rest = _take_cells(piece, width - used)
+        out.append(head)
+        used += _cell_len(head)
+        if rest:
+            break
+    return "".join(out) + ("\x1b[0m" if "\x1b[" in line else "")
 
 
 def _blocks(lines: list[str]) -> Iterator[tuple[str, list[str]]]:
@@ -290,7 +316,7 @@ def _quote(lines: list[str], width: int, theme: Theme) -> list[str]:
         match = _QUOTE.match(line)
         inner.append(match.group(1) if match else line)
     bar = theme.sgr(("markdown.block_quote",)) + "▌ " + theme.reset
-    return [bar + line for line in render_markdown("\n".join(inner), width - 2, theme)]
+    return [bar + line for line in _render("\n".join(inner), max(width - 2, 1), theme)]
 
 
 def _items(lines: list[str], width: int, theme: Theme) -> list[str]:
