@@ -20,10 +20,17 @@ import time
 from typing import Any
 
 import common
-from bench_startup import MARKER, PROMPT, Pty, cli_argv, reply_text, start_to_prompt
+from bench_startup import (
+    MARKER,
+    PROMPT,
+    TYPING_S,
+    Pty,
+    cli_argv,
+    reply_text,
+    start_to_prompt,
+)
 from common import OURS, PEER, Measure, Options, Row
 
-TYPING_S = 1.0  # the pause between the prompt and the message
 FIRST = "FIRSTWORD"
 RAN = "ZZCODERANZZ"
 SIZES = {"2 KB": (2_000, 0.05), "32 KB": (32_000, None), "200 KB": (200_000, 0.3)}

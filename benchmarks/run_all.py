@@ -17,6 +17,7 @@ import bench_gateway
 import bench_import
 import bench_startup
 import bench_stream
+import bench_terminal
 import common
 from common import Options, Row
 
@@ -26,6 +27,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("conversation + memory", bench_conversation.collect),  # its rows include peak memory
     ("stream", bench_stream.collect),
     ("cli startup + render", bench_startup.collect),
+    ("terminal responsiveness", bench_terminal.collect),
     ("remote kernel (gateway)", bench_gateway.collect),
 ]
 
