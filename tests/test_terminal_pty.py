@@ -93,6 +93,21 @@ def test_each_retry_is_shown_with_its_wait_and_goes_when_the_answer_comes(server
     assert len(server.requests) == 3
 
 
+def test_verbose_lines_are_written_above_the_spinner_not_across_it(server, start) -> None:
+    server.script(Reply.status(500), Reply.delay(0.5, Reply.text("Verbose answer.")))
+    cli = start("-v")
+    cli.prompt()
+    cli.send_line("hello")
+    cli.expect_text("Verbose answer.")
+    cli.prompt()
+    assert cli.quit() == 0
+    rows = screen_text(cli.output()).split("\n")
+    retry = [row for row in rows if "verbose: retry 1 of 4" in row]
+    assert len(retry) == 1 and retry[0].startswith("verbose: retry 1 of 4 in ")
+    assert all(row.startswith("verbose: ") for row in rows if "verbose:" in row)
+    assert "Verbose answer." in rows and not set(SPINNER) & set("".join(rows))
+
+
 def test_pipes_get_one_plain_line_per_retry_and_no_spinner(tmp_path: Path, server) -> None:
     server.script(Reply.status(500), Reply.delay(0.4, Reply.text("Fine now.")))
     done = run_piped([*model_args(server.url), "hello"], cli_env(tmp_path / "cfg"), tmp_path)

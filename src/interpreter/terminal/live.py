@@ -10,14 +10,18 @@ the caller's thread is blocked (a request, a retry's wait).
 
 All screen writes go through one lock, which callers also hold while they change what
 ``content`` reads (``with region.lock:``). Only plain cursor movement and erase
-sequences are written; the cursor is hidden while the region is up.
+sequences are written; the cursor is hidden while the region is up. With
+``guard_stderr``, what is written to ``sys.stderr`` meanwhile (verbose lines, warnings,
+on the same terminal) is shown above the region instead of across it.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, TextIO, cast
 
 __all__ = ["LiveRegion"]
 
@@ -33,10 +37,13 @@ class LiveRegion:
         content: Callable[[], list[str]],
         *,
         interval: float = 0.08,
+        guard_stderr: bool = False,
     ) -> None:
         self.write = write
         self.content = content
         self.interval = interval
+        self.guard_stderr = guard_stderr
+        self._stderr: _Above | None = None
         self.lock = threading.RLock()
         self.animated = False  # redraw at every tick even when nothing changed
         self._shown = 0  # lines of the region on screen now
@@ -78,9 +85,19 @@ class LiveRegion:
             self._committed.append(text)
             self.touch()
 
+    def write_above(self, write: Callable[[str], None], text: str) -> None:
+        """Show another stream's ``text`` (written with ``write``) above the region."""
+        with self.lock:
+            if self._active:
+                self.write(self._erase() + self._take_committed())
+                self._shown = 0
+                self._dirty = True
+            write(text)
+
     def stop(self) -> None:
         """Erase the region, show the cursor again and end the ticker."""
         with self.lock:
+            self._unguard()
             if not self._active:
                 return
             self._active = False
@@ -97,6 +114,9 @@ class LiveRegion:
         if self._active:
             return
         self._active = True
+        if self.guard_stderr and self._stderr is None and sys.stderr is not None:
+            self._stderr = _Above(self, sys.stderr)
+            sys.stderr = cast(TextIO, self._stderr)
         self.write(HIDE_CURSOR)
         ticker = threading.Thread(
             target=self._tick, args=(self._generation,), name="interpreter-live", daemon=True
@@ -111,6 +131,11 @@ class LiveRegion:
         self._shown = len(lines)
         self._dirty = False
         self._drawn_at = time.monotonic()
+
+    def _unguard(self) -> None:
+        guard, self._stderr = self._stderr, None
+        if guard is not None and sys.stderr is guard:
+            sys.stderr = guard.stream
 
     def _take_committed(self) -> str:
         text = "".join(self._committed)
@@ -135,3 +160,25 @@ class LiveRegion:
                         self._draw()
                     except Exception:  # a broken pipe, a closed file: nothing to draw on
                         self._active = False
+
+
+class _Above:
+    """``sys.stderr`` while the region is up: each write goes above the region."""
+
+    def __init__(self, region: LiveRegion, stream: TextIO) -> None:
+        self.region = region
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.region.write_above(self._write, text)
+        return len(text)
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)

@@ -105,8 +105,12 @@ class RichRenderer:
         self.last_code: CodeBlock | None = None
         self.waiting: _Waiting | None = None
         self._fresh = False  # the current block has shown nothing yet
-        self.live = LiveRegion(self._write, self._region, interval=max(refresh, 0.0))
         self._terminal = console.is_terminal
+        stderr_tty = sys.stderr is not None and sys.stderr.isatty()
+        guard = self._terminal and console.file is sys.stdout and stderr_tty
+        self.live = LiveRegion(
+            self._write, self._region, interval=max(refresh, 0.0), guard_stderr=guard
+        )
 
     # -- the stream ----------------------------------------------------------------------
 
