@@ -52,6 +52,12 @@ def test_blocks_and_inline_markup_render_as_text() -> None:
     assert "[image: a cat]" in joined
 
 
+def test_headings_of_both_kinds_end_their_paragraph() -> None:
+    assert plain("Title\n=====\nbody") == ["Title", "", "body"]
+    assert plain("text\n## Sub ##\nmore") == ["text", "", "Sub", "", "more"]
+    assert coloured("# Big")[0] == "\x1b[1;4mBig\x1b[0m"
+
+
 def test_styles_are_sgr_sequences_only_on_a_terminal() -> None:
     shown = coloured("**bold** and `code`")
     assert shown == ["\x1b[1mbold\x1b[0m and \x1b[1;36;40mcode\x1b[0m"]

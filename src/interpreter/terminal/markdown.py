@@ -228,21 +228,20 @@ def _block_end(kind: str, lines: list[str], start: int) -> int:
     i = start + 1
     while i < n and lines[i].strip():
         line = lines[i]
+        if kind == "paragraph" and _is_setext(line):
+            return i + 1  # the underline of a heading
         if kind == "quote" and not line.lstrip().startswith(">"):
             break
         if kind == "table" and "|" not in line:
             break
-        if kind in ("paragraph", "item") and _starts_block(line, kind):
+        if kind in ("paragraph", "item") and _starts_block(line):
             break
         i += 1
     return i
 
 
-def _starts_block(line: str, kind: str) -> bool:
-    found = _kind(line, None)
-    if found == "item":
-        return True
-    return found not in ("paragraph", "item") or (kind == "paragraph" and _is_setext(line))
+def _starts_block(line: str) -> bool:
+    return _kind(line, None) != "paragraph"
 
 
 def _is_setext(line: str) -> bool:
