@@ -2,7 +2,7 @@
 
 Options as for each benchmark: ``--quick`` (tiny sizes), ``--no-peer`` (our side only),
 ``--markdown`` (a table for the README), ``--timeout S`` (cap on one 0.4.3 run),
-``--profile`` (cProfile of our workers). The full run takes about 8 minutes on 2 cores.
+``--profile`` (cProfile of our workers). The full run takes about 11 minutes on 2 cores.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interpreter.terminal.live import LiveRegion
-from interpreter.terminal.markdown import Theme, render_markdown
+from interpreter.terminal.markdown import render_markdown
 from interpreter.terminal.render import RichRenderer, make_console
+from interpreter.terminal.theme import Theme
 from pty_helpers import screen_text
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .markdown import Theme, render_markdown, wrap_text
+from .inline import wrap_text
+from .markdown import render_markdown
 from .sanitize import escape_controls, escape_output
 from .streams import CrJoiner, SectionSplitter, Tail
+from .theme import Theme
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

@@ -43,8 +43,9 @@ def _load(interp: OpenInterpreter) -> None:
     from rich.syntax import Syntax  # noqa: F401
 
     from . import blocks, markdown  # noqa: F401
+    from .theme import Theme
 
-    markdown.Theme(None).code().lexer("python").get_tokens("x = 1")
+    Theme(None).code().lexer("python").get_tokens("x = 1")
 
 
 def _thread(work: Callable[[], object], name: str) -> None:
