@@ -23,7 +23,7 @@ class Theme:
         system = console.color_system if console is not None else None
         self.enabled = system is not None
         self.no_color = bool(console is not None and console.no_color)
-        self._system: Any = getattr(console, "_color_system", None)
+        self._system: Any = _color_system(system)
         self._cache: dict[Style, str] = {}
         self.reset = "\x1b[0m" if self.enabled else ""
         self._code: CodeColours | None = None
@@ -46,7 +46,14 @@ class Theme:
             combined += self._lookup(name)
         if self.no_color:
             combined = combined.without_color
-        marker = combined.render("\x00", color_system=self._system)
+        # a fresh Style: rich's cached ones keep the codes of the first colour system used
+        attributes = ("bold", "dim", "italic", "underline", "strike", "reverse", "blink")
+        fresh = RichStyle(
+            color=combined.color,
+            bgcolor=combined.bgcolor,
+            **{name: getattr(combined, name) for name in attributes},
+        )
+        marker = fresh.render("\x00", color_system=self._system)
         return marker.split("\x00")[0]
 
     def _lookup(self, name: str) -> Any:
@@ -61,6 +68,16 @@ class Theme:
         if self._code is None:
             self._code = CodeColours(self)
         return self._code
+
+
+def _color_system(name: str | None) -> Any:
+    """rich's ColorSystem for the name ``Console.color_system`` gives."""
+    if name is None:
+        return None
+    from rich.color import ColorSystem
+
+    names = {"256": ColorSystem.EIGHT_BIT, "truecolor": ColorSystem.TRUECOLOR}
+    return names.get(name, ColorSystem.WINDOWS if name == "windows" else ColorSystem.STANDARD)
 
 
 class CodeColours:
