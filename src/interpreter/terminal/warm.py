@@ -1,7 +1,8 @@
-"""Getting ready while the user types: once the first prompt is on screen, background
-threads load what the first reply needs (the renderer, the model client and its HTTP
-client, ``Llm.prepare``) and start the Python kernel (``Computer.prepare``), so that
-neither the first answer nor the first code run waits for them.
+"""Getting ready while the user types: once the first prompt is on screen, a background
+thread loads what the first reply needs (the renderer, the model client and its HTTP
+client, ``Llm.prepare``), then starts the Python kernel (``Computer.prepare``), so that
+neither the first answer nor the first code run waits for them. (Started together, the
+kernel start slowed a message sent at once by about 0.1 s; in this order it does not.)
 
 Only the interactive terminal does this; nothing is sent anywhere (a model server on
 this machine may be asked for its context window). The kernel is started only when
@@ -24,10 +25,16 @@ __all__ = ["warm_up", "wants_kernel"]
 
 
 def warm_up(interp: OpenInterpreter) -> None:
-    """Start the background work (returns at once)."""
-    if wants_kernel(interp):
-        _thread(lambda: interp.computer.prepare("python"), "interpreter-kernel-start")
-    _thread(lambda: _load(interp), "interpreter-warm-up")
+    """Start the background work (returns at once): what the first reply needs first, then
+    the kernel (its start in this process would slow down a message sent at once)."""
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # best effort: the real use reports problems
+            _load(interp)
+        if wants_kernel(interp):
+            interp.computer.prepare("python")
+
+    _thread(work, "interpreter-warm-up")
 
 
 def wants_kernel(interp: OpenInterpreter) -> bool:
