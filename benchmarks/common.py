@@ -278,7 +278,23 @@ def worker_env(side: str) -> dict[str, str]:
     )
     if side == OURS:
         env["PYTHONPATH"] = str(SRC)  # this checkout, whichever Python runs it
+        compile_ours()
     return env
+
+
+_compiled: list[bool] = []
+
+
+def compile_ours() -> None:
+    """Compile our checkout's bytecode (``src/**/__pycache__``, ignored by git) once per
+    run: an installed package has its .pyc files (pip compiles them, as it did for
+    0.4.3), while a checkout under PYTHONDONTWRITEBYTECODE would compile every module on
+    every start."""
+    if not _compiled:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        command = [ours_python(), "-m", "compileall", "-q", str(SRC)]
+        subprocess.run(command, env=env, capture_output=True, check=False)
+        _compiled.append(True)
 
 
 def run_worker(

@@ -2,7 +2,7 @@
 
 Options as for each benchmark: ``--quick`` (tiny sizes), ``--no-peer`` (our side only),
 ``--markdown`` (a table for the README), ``--timeout S`` (cap on one 0.4.3 run),
-``--profile`` (cProfile of our workers). The full run takes about 8 minutes on 2 cores.
+``--profile`` (cProfile of our workers). The full run takes about 11 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import bench_headless
 import bench_import
 import bench_startup
 import bench_stream
+import bench_terminal
 import bench_ui
 import common
 from common import Options, Row
@@ -31,6 +32,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("context fitting", bench_context.collect),
     ("cli startup + render", bench_startup.collect),
     ("headless (stream-json vs --stdin)", bench_headless.collect),
+    ("terminal responsiveness", bench_terminal.collect),
     ("remote kernel (gateway)", bench_gateway.collect),
     ("web UI in Chromium", bench_ui.collect),
 ]

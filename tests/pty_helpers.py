@@ -106,3 +106,41 @@ def run_piped(
         timeout=timeout,
         check=False,
     )
+
+
+def screen_text(raw: bytes, columns: int = 200, lines: int = 50) -> str:
+    """What a terminal of that size shows after ``raw`` (scrollback first), as plain text:
+    the output as the user sees it, after every redraw and erase (pyte emulates it)."""
+    import pyte
+
+    screen = pyte.HistoryScreen(columns, lines, history=5000)
+    pyte.ByteStream(screen).feed(raw)
+    rows = ["".join(row[x].data for x in range(columns)) for row in screen.history.top]
+    rows += list(screen.display)
+    return "\n".join(row.rstrip() for row in rows).strip("\n")
+
+
+def processes_with(text: str) -> set[int]:
+    """The processes whose command line contains ``text`` (e.g. a test's temporary dir)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and int(entry.name) != os.getpid():
+            found.add(int(entry.name))
+    return found
+
+
+def wait_until(condition: Any, seconds: float, step: float = 0.05) -> Any:
+    """Poll ``condition()`` until it returns something truthy (returned) or time runs out
+    (the last falsy value is returned)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)

@@ -67,3 +67,14 @@ def test_cli_benchmark_runs_our_side() -> None:
     rows = table_rows(run_quick("bench_startup.py"))
     assert FIGURE.fullmatch(rows["CLI start to prompt (pty)"][0]), rows
     assert FIGURE.fullmatch(rows["render 2 KB reply in pty"][0]), rows
+
+
+def test_terminal_benchmark_runs_our_side() -> None:
+    pytest.importorskip("pexpect")
+    rows = table_rows(run_quick("bench_terminal.py"))
+    for metric in (
+        "Enter to first reply text (pty)",
+        "2 KB reply on screen, after its last byte",
+        "first code run: wait (pty, -y)",
+    ):
+        assert FIGURE.fullmatch(rows[metric][0]), rows

@@ -98,8 +98,10 @@ def test_undoing_every_turn_removes_the_file_and_the_next_message_starts_a_new_o
     server.script(Reply.text("Secret noted."), Reply.text("Fresh start."))
     cli = cli_factory()
     _chat(cli, ("my secret words", "Secret noted."))
+    cli.prompt()  # the turn is over (and saved) once the prompt is back
     assert len(list(_folder(tmp_path).glob("*.json"))) == 1
-    _magic(cli, "%undo", "Removed 2 message(s)")  # said once the file is gone
+    cli.send_line("%undo")
+    cli.expect_text("Removed 2 message(s)")  # said once the file is gone
     assert list(_folder(tmp_path).glob("*.json")) == []
     _chat(cli, ("something else entirely", "Fresh start."))
     cli.prompt()

@@ -46,6 +46,11 @@ class Language(ABC):
     @abstractmethod
     def run(self, code: str) -> Iterator[Chunk]: ...
 
+    def prepare(self) -> None:
+        """Start the runtime now, so the first ``run`` does not wait for it (a no-op for
+        runtimes that start fast)."""
+        return None
+
     @abstractmethod
     def interrupt(self) -> None: ...
 

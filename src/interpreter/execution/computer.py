@@ -143,6 +143,20 @@ class Computer:
             return cls(self.kernel_gateway, token=self.kernel_gateway_token)
         return cls()
 
+    def prepare(self, language: str) -> None:
+        """Start ``language``'s runtime now (blocking), so that its first run does not wait
+        for it: the terminal starts the Python kernel while the user types. Nothing when it
+        runs already; raises UnknownLanguage. A runtime dropped meanwhile (``terminate``)
+        is stopped again."""
+        runtime = self._instance(language)
+        runtime.max_output_bytes = self.max_output_bytes
+        runtime.sandbox = self._sandbox
+        runtime.prepare()
+        with self._lock:
+            dropped = runtime not in self._instances.values()
+        if dropped:
+            runtime.terminate()
+
     # ---- sandbox ---------------------------------------------------------------------
 
     @property

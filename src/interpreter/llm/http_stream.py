@@ -25,7 +25,7 @@ from .wire import Piece
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["SseReply", "SseRequest", "error_message", "load_event", "stream_sse"]
+__all__ = ["SseReply", "SseRequest", "error_message", "load_event", "load_modules", "stream_sse"]
 
 DONE = "[DONE]"  # OpenAI's last ``data:`` line
 
@@ -61,6 +61,12 @@ def stream_sse(
 ) -> Iterator[Piece]:
     """Stream one reply as pieces; retries (before the first piece) per ``policy``."""
     return retrying(policy, lambda: _attempt(client, request, reply()))
+
+
+def load_modules() -> None:
+    """Import what the first request needs (httpx, httpx-sse), ahead of it."""
+    import httpx  # noqa: F401
+    import httpx_sse  # noqa: F401
 
 
 def _attempt(client: httpx.Client, request: SseRequest, reply: SseReply) -> Iterator[Piece]:

@@ -10,6 +10,7 @@ events (``events.py``), ending with ``Usage``. ``Llm.summarize`` sends one separ
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from .cost import Price, price_of
 from .errors import BudgetExceeded, ModelError, NoModelConfigured, UnpricedBudget
 from .events import Event, Notice, TextDelta, Usage
 from .model import Model, RequestSettings
+from .progress import Listener, RequestStarted, Retrying
 from .providers import OfflineRefused, Route, check_offline, choose_route
 from .registry import open_model
 from .reply import ReplyDecoder
@@ -37,6 +39,9 @@ from .wire import (
 
 if TYPE_CHECKING:
     import httpx
+
+
+_CLIENT_LOCK = threading.Lock()
 
 
 class Llm:
@@ -87,6 +92,9 @@ class Llm:
         self._counts = TokenCounts()
         self._noted: set[str] = set()
         self._limits_memo: tuple[tuple[Any, ...], _Limits] | None = None
+        #: Told when a request starts and before each retry (``progress.py``): how a
+        #: front end shows a sign of life while it waits. Not a setting.
+        self.progress: Listener | None = None
 
     # -- public ------------------------------------------------------------------------
 
@@ -140,6 +148,26 @@ class Llm:
             if close is not None:
                 close()
         return "".join(parts).strip()
+
+    def prepare(self) -> None:
+        """Get the first request ready without sending it (the terminal calls it while the
+        user types): load the client code, make the HTTP client, and ask a model server on
+        this machine for its context window. Nothing leaves the machine; a problem is left
+        for the real request to report."""
+        try:
+            route = self.route()
+        except ModelError:
+            return
+        if route.kind not in ("openai", "anthropic"):
+            return
+        model = self._model(route)
+        from . import tokens, tools  # noqa: F401  (what the first request loads)
+        from .http_stream import load_modules
+
+        load_modules()
+        self._client(route)
+        if route.local and not self.context_window:
+            self._limits(model)  # asked once; the first request finds it
 
     def count_tokens(self, messages: list[Message], *, system_message: str) -> int:
         """Tokens of the request these messages would make (before fitting)."""
@@ -255,6 +283,8 @@ class Llm:
             schemas = [execute_tool_schema(languages), *(dict(t) for t in tools)]
         if self.verbose or self.debug:
             self._trace_request(route, model, wire, schemas, functions)
+        if self.progress is not None:
+            self.progress(RequestStarted(self.model))
         pieces = model.stream(wire, schemas, self._settings(max_tokens))
         names = [str(t["function"]["name"]) for t in schemas[1:]]
         yield from self._events(pieces, wire, ReplyDecoder(functions, names))
@@ -380,12 +410,15 @@ class Llm:
         import httpx
 
         trust_env = not route.local  # no proxy between us and a local server
-        client = self._clients.get(trust_env)
-        if client is None:
-            timeout = httpx.Timeout(self.request_timeout, connect=min(10.0, self.request_timeout))
-            client = httpx.Client(timeout=timeout, trust_env=trust_env)
-            self._clients[trust_env] = client
-        return client
+        with _CLIENT_LOCK:  # prepare() may be making it in another thread
+            client = self._clients.get(trust_env)
+            if client is None:
+                timeout = httpx.Timeout(
+                    self.request_timeout, connect=min(10.0, self.request_timeout)
+                )
+                client = httpx.Client(timeout=timeout, trust_env=trust_env)
+                self._clients[trust_env] = client
+            return client
 
     def _settings(self, max_tokens: int | None = None) -> RequestSettings:
         if max_tokens is not None and self.max_tokens is not None:
@@ -396,7 +429,7 @@ class Llm:
             context_window=self.context_window,
             api_version=self.api_version,
             timeout=self.request_timeout,
-            retry=RetryPolicy(max_retries=self.max_retries, notify=self._trace_retry()),
+            retry=RetryPolicy(max_retries=self.max_retries, notify=self._on_retry),
         )
 
     # -- reply -------------------------------------------------------------------------
@@ -450,10 +483,10 @@ class Llm:
 
             print_line(text, detail=detail)
 
-    def _trace_retry(self) -> Callable[[str], None] | None:
-        if not (self.verbose or self.debug):
-            return None
-        return lambda note: self._trace(note)
+    def _on_retry(self, event: Retrying) -> None:
+        self._trace(event.line())
+        if self.progress is not None:
+            self.progress(event)
 
     def _trace_request(
         self,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .errors import ModelError, ProviderError, RateLimited
+from .progress import Retrying
 
 T = TypeVar("T")
 
@@ -40,8 +41,8 @@ class RetryPolicy:
     max_wait: float = 20.0
     total_wait: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep)
-    #: Told about each retry before its wait (``verbose`` prints it), one line.
-    notify: Callable[[str], None] | None = None
+    #: Told about each retry before its wait (``verbose`` prints it, the terminal shows it).
+    notify: Callable[[Retrying], None] | None = None
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
@@ -119,8 +120,7 @@ def retrying(policy: RetryPolicy, attempt: Callable[[], Iterator[T]]) -> Iterato
             if tries >= policy.max_retries or waited + wait > policy.total_wait:
                 raise failure.error from failure
             if policy.notify is not None:
-                retry = f"retry {tries + 1} of {policy.max_retries} in {wait:.1f} s"
-                policy.notify(f"{retry} after: {failure.error}")
+                policy.notify(Retrying(tries + 2, policy.max_retries + 1, wait, failure.error))
             policy.sleep(wait)
             waited += wait
             tries += 1

@@ -106,7 +106,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _open_folders(args)
     if args.reset_profile != NOT_GIVEN:
         return _reset_profile(args.reset_profile, confirmed=bool(args.auto_run))
+    from .startup import can_prompt_first, prompt_first
+
     try:
+        if can_prompt_first(args):
+            return prompt_first(args)  # the prompt before the interpreter (startup.py)
         interp = _interpreter(args)
     except ProfileError as err:
         _error(str(err))
@@ -318,7 +322,8 @@ def _one_shot(interp: OpenInterpreter, message: str, ui: TerminalUI) -> int:
 
 def _interactive(interp: OpenInterpreter, ui: TerminalUI, first: str | None) -> int:
     from .display import chat_loop
+    from .startup import HINT
 
     if first is None and not interp.messages:
-        ui.say("Type a message, %help for commands, Ctrl-D or exit to quit.")
+        ui.say(HINT)
     return chat_loop(interp, ui, first)

@@ -6,7 +6,6 @@ the core's display (``core/display.py``): the package root registers it, so
 from __future__ import annotations
 
 import sys
-import threading
 from typing import TYPE_CHECKING, Any
 
 from .session import DECLINED_HINT, PYTHON_DECLINED_HINT, TerminalUI, TurnResult, run_turn
@@ -22,9 +21,8 @@ __all__ = [
     "interactive_chat",
     "make_ui",
     "replay",
+    "turn_and_report",
 ]
-
-EXIT_WORDS = frozenset({"exit", "quit", "exit()", "quit()"})
 
 
 class _LazyRich:
@@ -52,6 +50,9 @@ class _LazyRich:
 
     def feed(self, chunk: dict[str, Any]) -> None:
         self.renderer().feed(chunk)
+
+    def progress(self, event: Any) -> None:
+        self.renderer().progress(event)
 
     def pause(self) -> None:
         if self._renderer is not None:
@@ -94,7 +95,7 @@ def make_ui(
     plain = bool(getattr(interp, "plain_text_display", False))
     rich = _LazyRich(plain, bool(getattr(interp, "highlight_active_line", True)))
     to_terminal = sys.stdout.isatty() and not json_lines
-    renderer: Any = rich if to_terminal and not plain else PlainRenderer(_writer())
+    renderer: Any = rich if to_terminal and not plain else PlainRenderer(_writer(), _note(interp))
     return TerminalUI(
         renderer=renderer,
         say=rich.say if to_terminal else (_error if json_lines else _plain_say),
@@ -113,6 +114,16 @@ def _writer() -> Any:
         sys.stdout.flush()
 
     return write
+
+
+def _note(interp: OpenInterpreter) -> Any:
+    """A status line on stderr (a retry), unless verbose output already says it."""
+
+    def note(text: str) -> None:
+        if not (interp.llm.verbose or interp.llm.debug):
+            _error(text)
+
+    return note
 
 
 def _plain_say(text: str) -> None:
@@ -166,57 +177,24 @@ def replay(interp: OpenInterpreter, ui: TerminalUI) -> None:
     ui.renderer.close()
 
 
-def warm_up(interp: OpenInterpreter) -> None:
-    """Load the heavy parts (renderer, HTTP client, token counter) in a background thread,
-    while the user types."""
-
-    def work() -> None:
-        try:
-            import rich.live  # noqa: F401
-            import rich.markdown  # noqa: F401
-            from rich.syntax import Syntax
-
-            Syntax("x = 1", "python").highlight("x = 1")
-            interp.llm.count_tokens([], system_message="warm up")
-        except Exception:  # best effort: the real call reports any problem
-            pass
-
-    threading.Thread(target=work, name="interpreter-warm-up", daemon=True).start()
-
-
 def chat_loop(interp: OpenInterpreter, ui: TerminalUI, first: str | None = None) -> int:
     """The prompt loop; returns the exit code (0, or 1 when the last turn failed)."""
     from ..store.paths import config_dir
     from .input import InputReader
-    from .magic import MagicContext, is_magic, run_magic
+    from .warm import warm_up
 
     reader = InputReader(
         config_dir() / "history",
         on_ready=lambda: warm_up(interp),
         multi_line=bool(interp.multi_line),
     )
-    magic = MagicContext(interp, ui.say, ui.renderer.feed)
-    status = 0
-    if first:
-        status = _turn(interp, first, ui)
-    while True:
-        try:
-            text = reader.read()
-        except KeyboardInterrupt:
-            ui.say("(Ctrl-D or exit to quit)")
-            continue
-        if text is None or text.strip().lower() in EXIT_WORDS:
-            return status
-        if not text.strip():
-            continue
-        if is_magic(text):
-            run_magic(magic, text)
-            ui.renderer.close()
-            continue
-        status = _turn(interp, text, ui)
+    from .loop import prompt_loop
+
+    return prompt_loop(reader, lambda: (interp, ui), turn_and_report, first)
 
 
-def _turn(interp: OpenInterpreter, text: str | None, ui: TerminalUI) -> int:
+def turn_and_report(interp: OpenInterpreter, text: str, ui: TerminalUI) -> int:
+    """Run one message, say how it ended; 1 when it failed, else 0."""
     result = run_turn(interp, text, ui)
     report(result, ui)
     return 1 if result.error else 0

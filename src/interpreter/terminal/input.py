@@ -84,9 +84,26 @@ class InputReader:
 
         def ask(prompt: str) -> str:
             ready, self.on_ready = self.on_ready, None
-            return str(session.prompt(prompt, pre_run=ready))
+            hook = _after_first_render(session, ready) if ready is not None else None
+            return str(session.prompt(prompt, pre_run=hook))
 
         return ask
+
+
+def _after_first_render(session: Any, ready: Callable[[], None]) -> Callable[[], None]:
+    """A ``pre_run`` hook that calls ``ready`` once the prompt was drawn (work started
+    before would slow down the first drawing)."""
+
+    def hook() -> None:
+        app = session.app
+
+        def fire(_: object) -> None:
+            app.after_render.remove_handler(fire)
+            ready()
+
+        app.after_render.add_handler(fire)
+
+    return hook
 
 
 def _read_stdin_line() -> str | None:

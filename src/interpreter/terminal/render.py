@@ -1,35 +1,53 @@
 """Render the LMC chunk stream in the terminal.
 
-Finished parts (Markdown sections, code blocks, program output) are printed once; only
-the unfinished end of the current block is redrawn, in a small live region refreshed at
-most a few times a second. Rendering time is therefore linear in the length of a reply.
-Every piece of untrusted text goes through :mod:`.sanitize` and into rich ``Text`` or
-``Markdown`` objects, never into markup strings.
+Finished parts (Markdown sections, code blocks, program output) are printed once, as
+they complete (``blocks.py``); only the unfinished end of the current block is redrawn,
+in a small live region (``live.py``) that draws the first text of a block at once and
+then at most ``1 / refresh`` times a second. Rendering time is therefore linear in the
+length of a reply. While the model is awaited (or a request is retried) the region shows
+a spinner with the time waited; it goes as soon as text arrives. Every piece of
+untrusted text goes through :mod:`.sanitize`; nothing of it is ever read as markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .blocks import Block, CodeBlock, ConsoleBlock, MessageBlock, Painter
+from .blocks import code_panel as code_panel
+from .blocks import output_panel as output_panel
 from .media import describe
 from .sanitize import escape_controls, escape_output
-from .streams import CrJoiner, SectionSplitter, Tail
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
-    from rich.live import Live
+    from rich.console import Console
 
-__all__ = ["ChunkRenderer", "RichRenderer", "PlainRenderer", "make_console"]
+    from ..llm.progress import Progress, Retrying
 
-CODE_THEME = "monokai"
-PREVIEW_CHARS = 4000
+__all__ = [
+    "ChunkRenderer",
+    "PlainRenderer",
+    "RichRenderer",
+    "code_panel",
+    "make_console",
+    "output_panel",
+    "retry_note",
+]
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+#: How long a wait stays silent before the spinner shows (a fast reply never flickers).
+SPINNER_DELAY = 0.25
 
 
 class ChunkRenderer(Protocol):
     """Anything that shows a chunk stream."""
 
     def feed(self, chunk: Mapping[str, Any]) -> None: ...
+
+    def progress(self, event: Progress) -> None: ...
 
     def pause(self) -> None: ...
 
@@ -45,189 +63,96 @@ def make_console(*, plain: bool = False, **kwargs: Any) -> Console:
     return Console(markup=False, emoji=False, highlight=False, **kwargs)
 
 
-def _lexer(language: str) -> str:
-    return {"shell": "bash", "sh": "bash", "zsh": "bash", "py": "python"}.get(language, language)
+def retry_note(event: Retrying) -> str:
+    """``retrying (2/5) after HTTP 500 in 0.6 s``."""
+    return f"retrying ({event.attempt}/{event.tries}) after {event.reason} in {event.wait:.1f} s"
 
 
-class _Block:
-    """One framed block being streamed (message, code or console)."""
+class _Waiting:
+    """The model is awaited since ``since``; the last retry, if any."""
 
-    kind = ""
+    def __init__(self) -> None:
+        self.since = time.monotonic()
+        self.retry: Retrying | None = None
+        self.retry_at = 0.0  # when the retry's request goes out
 
-    def feed(self, content: Any) -> list[RenderableType]:
-        return []
-
-    def finish(self) -> list[RenderableType]:
-        return []
-
-    def preview(self, height: int) -> RenderableType | None:
-        return None
-
-
-class _MessageBlock(_Block):
-    kind = "message"
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.splitter = SectionSplitter()
-        self.cr = CrJoiner()
-        self.printed = 0
-
-    def feed(self, content: Any) -> list[RenderableType]:
-        text = escape_controls(self.cr.feed(str(content)))
-        return [self._section(s) for s in self.splitter.feed(text)]
-
-    def finish(self) -> list[RenderableType]:
-        rest = self.cr.flush()
-        if rest:
-            self.splitter.feed(escape_controls(rest))
-        last = self.splitter.finish()
-        return [self._section(last)] if last.strip() else []
-
-    def preview(self, height: int) -> RenderableType | None:
-        text = self.splitter.current(max(height - 2, 3), PREVIEW_CHARS)
-        return self._markdown(text) if text.strip() else None
-
-    def _section(self, text: str) -> RenderableType:
-        from rich.console import Group
-
-        self.printed += 1
-        if self.printed == 1 or _starts_with_spacing(text):
-            return self._markdown(text)
-        return Group("", self._markdown(text))
-
-    def _markdown(self, text: str) -> RenderableType:
-        from rich.markdown import Markdown
-        from rich.text import Text
-
-        if self.role == "user":
-            return Text("> " + text, style="bold")
-        return Markdown(text, code_theme=CODE_THEME, hyperlinks=False)
-
-
-def _starts_with_spacing(text: str) -> bool:
-    """Whether rich's Markdown already puts a blank line before this section (lists,
-    tables, code blocks)."""
-    head = text.lstrip()[:3]
-    return head[:1] in ("-", "*", "+", "|", "`", "~") or (head[:1].isdigit() and "." in head)
-
-
-class _CodeBlock(_Block):
-    kind = "code"
-
-    def __init__(self, language: str) -> None:
-        self.language = language or "python"
-        self.code = Tail()
-        self.cr = CrJoiner()
-
-    def feed(self, content: Any) -> list[RenderableType]:
-        self.code.append(self.cr.feed(str(content)))
-        return []
-
-    def finish(self) -> list[RenderableType]:
-        self.code.append(self.cr.flush())
-        return [code_panel(self.language, self.code.text())]
-
-    def preview(self, height: int) -> RenderableType | None:
-        text = self.code.tail(PREVIEW_CHARS)
-        lines = text.split("\n")[-max(height - 3, 3) :]
-        return code_panel(self.language, "\n".join(lines))
-
-
-class _ConsoleBlock(_Block):
-    kind = "console"
-
-    def __init__(self, code_block: _CodeBlock | None, highlight: bool) -> None:
-        self.code_lines = code_block.code.text().split("\n") if code_block else []
-        self.language = code_block.language if code_block else "text"
-        self.highlight = highlight
-        self.active: int | None = None
-        self.output = Tail()
-        self.cr = CrJoiner()
-
-    def feed(self, content: Any) -> list[RenderableType]:
-        return []
-
-    def feed_chunk(self, chunk: Mapping[str, Any]) -> None:
-        if chunk.get("format") == "active_line":
-            content = chunk.get("content")
-            self.active = content if isinstance(content, int) else None
-        elif "content" in chunk:
-            self.output.append(self.cr.feed(str(chunk["content"])))
-
-    def finish(self) -> list[RenderableType]:
-        self.output.append(self.cr.flush())
-        text = self.output.text()
-        return [output_panel(text)] if text.strip() else []
-
-    def preview(self, height: int) -> RenderableType | None:
-        from rich.console import Group
-
-        parts: list[RenderableType] = []
-        window = self._active_window()
-        if window is not None:
-            parts.append(window)
-        lines = self.output.tail(PREVIEW_CHARS).split("\n")
-        tail = "\n".join(lines[-max(height - 12, 3) :])
-        if tail.strip():
-            parts.append(output_panel(tail))
-        return Group(*parts) if parts else None
-
-    def _active_window(self) -> RenderableType | None:
-        from rich.syntax import Syntax
-
-        if not self.highlight or self.active is None or not self.code_lines:
-            return None
-        first = max(self.active - 3, 1)
-        window = self.code_lines[first - 1 : self.active + 3]
-        code = escape_controls("\n".join(window))
-        return Syntax(
-            code,
-            _lexer(self.language),
-            theme=CODE_THEME,
-            line_numbers=True,
-            start_line=first,
-            highlight_lines={self.active},
-            word_wrap=True,
-        )
-
-
-def code_panel(language: str, code: str) -> RenderableType:
-    """The code exactly as it will run (control characters shown escaped)."""
-    from rich.panel import Panel
-    from rich.syntax import Syntax
-
-    syntax = Syntax(escape_controls(code), _lexer(language), theme=CODE_THEME, word_wrap=True)
-    return Panel(syntax, title=escape_controls(language), title_align="left", border_style="dim")
-
-
-def output_panel(text: str) -> RenderableType:
-    """Program output as plain text (never markup, control characters escaped)."""
-    from rich.panel import Panel
-    from rich.text import Text
-
-    body = Text(escape_output(text).rstrip("\n"))
-    return Panel(body, title="output", title_align="left", border_style="bright_black")
+    def line(self, now: float) -> str | None:
+        """The spinner line (None while the wait is still too short to mention)."""
+        waited = now - self.since
+        frame = SPINNER[int(waited * 12.5) % len(SPINNER)]
+        retry = self.retry
+        if retry is None:
+            if waited < SPINNER_DELAY:
+                return None
+            return f"{frame} waiting for the model · {waited:.1f} s"
+        head = f"{frame} retrying ({retry.attempt}/{retry.tries}) after {retry.reason}"
+        left = self.retry_at - now
+        return f"{head}, next try in {left:.1f} s" if left > 0 else f"{head} · {waited:.1f} s"
 
 
 class RichRenderer:
-    """Renders chunks with rich: Markdown, highlighted code and a small live preview."""
+    """Renders chunks with colours: Markdown, highlighted code and a small live region."""
 
     def __init__(
         self, console: Console, *, highlight_active_line: bool = True, refresh: float = 0.08
     ) -> None:
+        from .live import LiveRegion
+
         self.console = console
+        self.painter = Painter(console)
         self.highlight = highlight_active_line
-        self.refresh_interval = refresh
-        self.block: _Block | None = None
-        self.last_code: _CodeBlock | None = None
-        self._live: Live | None = None
+        self.block: Block | None = None
+        self.last_code: CodeBlock | None = None
+        self.waiting: _Waiting | None = None
+        self._fresh = False  # the current block has shown nothing yet
+        self._terminal = console.is_terminal
+        stderr_tty = sys.stderr is not None and sys.stderr.isatty()
+        guard = self._terminal and console.file is sys.stdout and stderr_tty
+        self.live = LiveRegion(
+            self._write, self._region, interval=max(refresh, 0.0), guard_stderr=guard
+        )
+
+    # -- the stream ----------------------------------------------------------------------
 
     def feed(self, chunk: Mapping[str, Any]) -> None:
         """Show one chunk (framing flags start/end included)."""
+        with self.live.lock:
+            self._feed(chunk)
+
+    def progress(self, event: Progress) -> None:
+        """A model request started, or will be retried: the spinner says so."""
+        from ..llm.progress import Retrying
+
+        if not self._terminal:
+            return
+        with self.live.lock:
+            if self.waiting is None or not isinstance(event, Retrying):
+                self.waiting = _Waiting()
+            if isinstance(event, Retrying):
+                self.waiting.retry = event
+                self.waiting.retry_at = time.monotonic() + event.wait
+            self.live.animated = True
+            self.live.draw_now()
+
+    def pause(self) -> None:
+        """Finish what is on screen and take the live region down (before asking something)."""
+        with self.live.lock:
+            self._finish_block()
+            self._stop_waiting()
+            self.live.stop()
+
+    def close(self) -> None:
+        self.pause()
+        self.last_code = None
+
+    # -- blocks ------------------------------------------------------------------------
+
+    def _feed(self, chunk: Mapping[str, Any]) -> None:
+        self._stop_waiting()
         kind = chunk.get("type")
         if kind == "confirmation":
-            self.pause()
+            self._finish_block()
+            self.live.stop()
             return
         if kind not in ("message", "code", "console"):
             self._other(chunk)
@@ -235,95 +160,89 @@ class RichRenderer:
         if chunk.get("start") or self.block is None or self.block.kind != kind:
             self._finish_block()
             self.block = self._new_block(chunk)
+            self._fresh = True
         if chunk.get("end"):
             self._finish_block()
             return
         if "content" in chunk:
-            self._content(chunk)
-        self._tick()
+            for text in self.block.feed(chunk):
+                self._print(text)
+            self._touch()
 
-    def pause(self) -> None:
-        """Finish what is on screen and stop the live region (before asking something)."""
-        self._finish_block()
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-
-    def close(self) -> None:
-        self.pause()
-        self.last_code = None
-
-    def _new_block(self, chunk: Mapping[str, Any]) -> _Block:
+    def _new_block(self, chunk: Mapping[str, Any]) -> Block:
         kind = chunk.get("type")
         if kind == "code":
-            self.last_code = _CodeBlock(str(chunk.get("format") or "python"))
+            self.last_code = CodeBlock(self.painter, str(chunk.get("format") or "python"))
             return self.last_code
         if kind == "console":
-            return _ConsoleBlock(self.last_code, self.highlight)
-        return _MessageBlock(str(chunk.get("role", "assistant")))
-
-    def _content(self, chunk: Mapping[str, Any]) -> None:
-        assert self.block is not None
-        if isinstance(self.block, _ConsoleBlock):
-            self.block.feed_chunk(chunk)
-            return
-        for renderable in self.block.feed(chunk["content"]):
-            self.console.print(renderable)
+            return ConsoleBlock(self.painter, self.last_code, self.highlight)
+        return MessageBlock(self.painter, str(chunk.get("role", "assistant")))
 
     def _finish_block(self) -> None:
         block, self.block = self.block, None
         if block is None:
             return
-        for renderable in block.finish():
-            self.console.print(renderable)
-        if isinstance(block, _ConsoleBlock):
+        for text in block.finish():
+            self._print(text)
+        if isinstance(block, ConsoleBlock):
             self.last_code = None
 
     def _other(self, chunk: Mapping[str, Any]) -> None:
-        from rich.text import Text
-
         self._finish_block()
         if "content" in chunk and not chunk.get("start") and not chunk.get("end"):
+            theme = self.painter.theme
             label = escape_controls(describe(chunk))
-            self.console.print(Text(label, style="dim"))
+            self._print(theme.sgr(("dim",)) + label + theme.reset + "\n")
 
-    def _preview(self) -> RenderableType:
-        from rich.text import Text
+    # -- the screen --------------------------------------------------------------------
 
-        block = self.block
-        height = max(self.console.size.height // 2, 6)
-        shown = block.preview(height) if block is not None else None
-        return shown if shown is not None else Text("")
+    def _stop_waiting(self) -> None:
+        if self.waiting is not None:
+            self.waiting = None
+            self.live.animated = False
+            self.live.mark()
 
-    def _tick(self) -> None:
-        """Start the live region; it redraws itself ``1 / refresh`` times a second
-        (``refresh=0``: after every chunk, for tests)."""
-        if not self.console.is_terminal or self.block is None:
+    def _touch(self) -> None:
+        """The block changed: its first text is drawn at once, later changes as due."""
+        if not self._terminal:
             return
-        if self._live is None:
-            from rich.live import Live
+        if self._fresh:
+            self._fresh = False
+            self.live.draw_now()
+        else:
+            self.live.touch()
 
-            auto = self.refresh_interval > 0
-            self._live = Live(
-                console=self.console,
-                get_renderable=self._preview,
-                auto_refresh=auto,
-                refresh_per_second=1 / self.refresh_interval if auto else 4,
-                transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
-                vertical_overflow="crop",
-            )
-            self._live.start()
-        if self.refresh_interval <= 0:
-            self._live.refresh()
+    def _print(self, text: str) -> None:
+        if self._terminal and self.live.active:
+            self.live.commit(text)
+        else:
+            self._write(text)
+
+    def _write(self, text: str) -> None:
+        file = self.console.file
+        file.write(text)
+        file.flush()
+
+    def _region(self) -> list[str]:
+        """What the live region shows: the current block's unfinished end, a spinner."""
+        width = max(self.painter.width - 1, 8)
+        height = max(self.console.size.height // 2, 6)
+        lines = self.block.preview(width, height) if self.block is not None else []
+        if self.waiting is not None:
+            line = self.waiting.line(time.monotonic())
+            if line is not None:
+                theme = self.painter.theme
+                lines = [*lines[-(height - 1) :], theme.sgr(("dim",)) + line[:width] + theme.reset]
+        return lines
 
 
 class PlainRenderer:
-    """Writes the stream as plain text as it arrives (for --plain and pipes)."""
+    """Writes the stream as plain text as it arrives (for --plain and pipes); a retry is
+    one line on stderr."""
 
-    def __init__(self, write: Any) -> None:
+    def __init__(self, write: Any, note: Callable[[str], None] | None = None) -> None:
         self.write = write
+        self.note = note or _stderr_line
         self.kind: str | None = None
 
     def feed(self, chunk: Mapping[str, Any]) -> None:
@@ -338,6 +257,12 @@ class PlainRenderer:
             self.write(escape_output(str(chunk.get("content", ""))))
         elif kind == "image" and "content" in chunk:
             self.write(escape_controls(describe(chunk)) + "\n")
+
+    def progress(self, event: Progress) -> None:
+        from ..llm.progress import Retrying
+
+        if isinstance(event, Retrying):
+            self.note(f"interpreter: {retry_note(event)}")
 
     def _start(self, chunk: Mapping[str, Any]) -> None:
         kind = chunk.get("type")
@@ -356,3 +281,9 @@ class PlainRenderer:
 
     def close(self) -> None:
         pass
+
+
+def _stderr_line(text: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()

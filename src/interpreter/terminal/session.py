@@ -192,6 +192,7 @@ def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI)
 
     result = TurnResult()
     stream = interp.chat(message, display=False, stream=True)
+    listening, interp.llm.progress = interp.llm.progress, ui.renderer.progress
     with _CtrlC(interp) as ctrl_c:
         try:
             _drive(stream, ui, ctrl_c, result)
@@ -203,6 +204,7 @@ def run_turn(interp: OpenInterpreter, message: ChatInput | None, ui: TerminalUI)
         except KeyboardInterrupt:
             stream.close()
         finally:
+            interp.llm.progress = listening
             ui.renderer.close()
         result.interrupted = ctrl_c.count > 0
     if ui.status is not None and interp.usage.turn.requests:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
 
-__all__ = ["build_interpreter", "flags_profile", "FAST_INSTRUCTIONS"]
+__all__ = ["build_interpreter", "flags_profile", "profile_settings", "FAST_INSTRUCTIONS"]
 
 FAST_MODEL = "gpt-4o-mini"
 FAST_INSTRUCTIONS = "Be extremely concise: short answers, short code, no explanations unless asked."
@@ -51,29 +52,34 @@ def _sandbox_last(profile: dict[str, Any]) -> dict[str, Any]:
     return profile
 
 
-def build_interpreter(args: argparse.Namespace) -> OpenInterpreter:
-    """An interpreter with the chosen profile, the environment and the flags applied.
+def profile_settings(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
+    """The chosen profile's path, and its settings merged with the environment's and the
+    flags' (checked: raises ``ProfileError``, one line, for a missing or broken profile)."""
+    from ..store.profiles import env_overrides, load_profile, merge_profiles, resolve_profile
+
+    path = resolve_profile(args.profile or "default")
+    profile = load_profile(path)
+    return path, _sandbox_last(
+        merge_profiles(profile, env_overrides(os.environ), flags_profile(args))
+    )
+
+
+def build_interpreter(
+    args: argparse.Namespace, settings: tuple[Path, dict[str, Any]] | None = None
+) -> OpenInterpreter:
+    """An interpreter with the chosen profile, the environment and the flags applied
+    (``settings``: what ``profile_settings(args)`` returned, when it was read already).
 
     Raises ``ProfileError`` (one line) for a missing or broken profile.
     """
     from ..core.interpreter import OpenInterpreter
-    from ..store.profiles import (
-        apply_profile,
-        env_overrides,
-        load_profile,
-        merge_profiles,
-        resolve_profile,
-    )
+    from ..execution.sandbox import SandboxUnavailable
+    from ..store.profiles import ProfileError, apply_profile
 
+    path, merged = settings or profile_settings(args)
     interp = OpenInterpreter(load_profile=False)
     interp.in_terminal_interface = True
-    path = resolve_profile(args.profile or "default")
     interp.profile_path = path  # where "always allow" rules are saved
-    profile = load_profile(path)
-    from ..execution.sandbox import SandboxUnavailable
-    from ..store.profiles import ProfileError
-
-    merged = _sandbox_last(merge_profiles(profile, env_overrides(os.environ), flags_profile(args)))
     try:
         apply_profile(interp, merged)
     except SandboxUnavailable as err:  # one line, exit code 2, never an unsandboxed run

@@ -200,6 +200,10 @@ class KernelLanguage(Language, Generic[K]):
                 self._side.set_limit(self._kernel, self.max_output_bytes)
             return self._kernel
 
+    def prepare(self) -> None:
+        """Start the kernel now (the first run then finds it ready)."""
+        self._ensure()
+
     def _start(self) -> K:
         kernel = self._connect()
         try:
