@@ -11,6 +11,7 @@ from ..lmc import Chunk
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .kernel_api import KernelApi
     from .sandbox import SandboxPolicy
 
 #: Sees a kernel's own output messages, ``{"msg_type": ..., "content": ...}`` (see
@@ -40,6 +41,9 @@ class Language(ABC):
     #: Where new processes launch: inside this OS sandbox, or (None) unconfined. Set by
     #: the Computer before a run; a running process keeps the sandbox it started in.
     sandbox: SandboxPolicy | None = None
+    #: The parts of ``computer`` a Python kernel offers its code (execution/kernel_api.py);
+    #: set by the Computer before a run. Other languages ignore them.
+    kernel_apis: tuple[KernelApi, ...] = ()
     #: Given each kernel message of a run (kernel languages only; set by the Computer).
     kernel_observer: KernelObserver | None = None
 

@@ -12,6 +12,7 @@ from ..lmc import Chunk
 from ..settings import initialise, setting
 from . import lifetime
 from .base import KernelObserver, Language
+from .kernel_api import KernelApi
 from .languages import (
     HTML,
     AppleScript,
@@ -108,6 +109,8 @@ class Computer:
         self.timeout = timeout
         self.max_output_bytes = max_output_bytes
         self.kernel_observer = None
+        #: The parts of ``computer`` in the Python kernel, by name (execution/kernel_api.py).
+        self.kernel_apis: dict[str, KernelApi] = {}
         lifetime.terminate_at_exit(self)
 
     def file_suffix(self, language: str) -> str:
@@ -149,13 +152,22 @@ class Computer:
         runs already; raises UnknownLanguage. A runtime dropped meanwhile (``terminate``)
         is stopped again."""
         runtime = self._instance(language)
-        runtime.max_output_bytes = self.max_output_bytes
-        runtime.sandbox = self._sandbox
+        self._configure(runtime)
         runtime.prepare()
         with self._lock:
             dropped = runtime not in self._instances.values()
         if dropped:
             runtime.terminate()
+
+    def _configure(self, runtime: Language) -> None:
+        """What a runtime needs to know before it starts or runs."""
+        runtime.max_output_bytes = self.max_output_bytes
+        runtime.sandbox = self._sandbox
+        runtime.kernel_apis = tuple(self.kernel_apis.values())
+
+    def add_kernel_api(self, api: KernelApi) -> None:
+        """Offer ``computer.<api.name>`` to code in the Python kernel (from its next run)."""
+        self.kernel_apis[api.name] = api
 
     # ---- sandbox ---------------------------------------------------------------------
 
@@ -210,8 +222,7 @@ class Computer:
         return self._stream(runtime, code)
 
     def _stream(self, runtime: Language, code: str) -> Iterator[Chunk]:
-        runtime.max_output_bytes = self.max_output_bytes
-        runtime.sandbox = self._sandbox
+        self._configure(runtime)
         runtime.kernel_observer = self.kernel_observer
         chunks = runtime.run(code)
         if not runtime.caps_output:

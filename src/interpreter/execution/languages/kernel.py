@@ -23,12 +23,13 @@ import secrets
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 from ...lmc import Chunk
 from ..base import Language
+from ..kernel_api import KernelApi, install_code
 from .output import OutputCap, active_line, output, strip_ansi
 
 __all__ = [
@@ -102,13 +103,25 @@ class KernelSide:
     def __init__(self) -> None:
         self.markers = re.compile("\x02oi-(?!)")  # matches nothing until booted
         self.limit: int | None = None
+        #: kernel API name -> its key, as installed in this kernel (None: no ``computer`` yet)
+        self.installed: dict[str, str] | None = None
 
     def boot(self, kernel: KernelConnection, limit: int | None) -> None:
         """Load the kernel-side code into a fresh (or freshly restarted) kernel."""
         token = secrets.token_hex(6)
         self.markers = re.compile(f"\x02oi-{token}:(d?)(\\d+)\x03")
         self.limit = limit
+        self.installed = None
         kernel.quiet(boot_code(), {"install": _install_expression(token, limit)})
+
+    def sync(self, kernel: KernelConnection, apis: Sequence[KernelApi]) -> None:
+        """Make ``computer`` in the kernel, with the parts (kernel APIs) it lacks or has
+        old; a part no longer wanted stays until the kernel restarts."""
+        installed = self.installed or {}
+        stale = [api for api in apis if installed.get(api.name) != api.key]
+        if stale or self.installed is None:
+            kernel.quiet(install_code(stale))
+        self.installed = {api.name: api.key for api in apis}
 
     def set_limit(self, kernel: KernelConnection, limit: int | None) -> None:
         if limit != self.limit:
@@ -198,6 +211,7 @@ class KernelLanguage(Language, Generic[K]):
                 self._kernel = self._start()
             if self.instrumented:
                 self._side.set_limit(self._kernel, self.max_output_bytes)
+                self._side.sync(self._kernel, self.kernel_apis)
             return self._kernel
 
     def prepare(self) -> None:
