@@ -1,9 +1,9 @@
 """The turn loop: model reply -> approval -> execution -> back to the model, as LMC chunks.
 
 One ``Turn`` is one call of ``chat()``. It is a generator of framed LMC chunks; a
-consumer answers a ``confirmation`` chunk with ``gen.send(decision)`` (see approval rules
-in ``OpenInterpreter.chat``). A turn sees its interpreter only through a
-:class:`TurnContext`: the public settings, read live, and four operations.
+consumer answers a ``confirmation`` chunk with ``gen.send(decision)`` (the rules are in
+core/approval.py). A turn sees its interpreter only through a :class:`TurnContext`: the
+public settings, read live, and a few operations.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from ..lmc import (
     ApprovalCallback,
     Chunk,
     CodeMessage,
-    ConfirmationContent,
     ConsoleMessage,
     Decision,
     Message,
@@ -35,14 +34,13 @@ from ..lmc import (
     TextMessage,
     ToolCallInfo,
 )
+from .approval import Approver, CodeBlock
 from .framing import Framer
 from .guardrails import RepeatWatch
 from .offload import OutputKeeper
 from .output import HeadTailBuffer
-from .permissions import allowed, rules_of
-from .prompts import DECLINED, EMPTY_CODE, REPEATING, REPEATING_ASK, TURN_LIMIT
-from .safety import HASH_MISMATCH, digest, safe_mode_refusal, scan_for
-from .tools import ToolError, ToolView
+from .prompts import EMPTY_CODE, REPEATING, REPEATING_ASK, TURN_LIMIT
+from .tools import ToolError
 
 if TYPE_CHECKING:
     from ..execution.computer import Computer
@@ -130,19 +128,6 @@ class TurnContext:
     inserted: Callable[[int], None] = lambda index: None
 
 
-@dataclass
-class CodeBlock:
-    """A complete code block (or tool call) from the model, and the stored message it
-    lives in. For a tool call, ``tool`` and ``view`` say which and what it does."""
-
-    message: CodeMessage
-    language: str
-    code: str
-    error: str | None
-    tool: ToolCallInfo | None = None
-    view: ToolView | None = None
-
-
 class _Draft:
     """The message being streamed into ``messages``; its content is joined once, at the end."""
 
@@ -169,6 +154,7 @@ class Turn:
         self.context = context
         self.settings = context.settings
         self.framer = Framer()
+        self.approver = Approver(self.settings, context.allow_always)
         self.repeats = RepeatWatch(self.settings.max_repeats)
         self._ask_next: str | None = None  # why the next code is asked about, whatever rules say
         self._compaction_failed = False
@@ -430,77 +416,20 @@ class Turn:
         return None
 
     def _approve(self, block: CodeBlock) -> _Step[tuple[str | None, str]]:
-        """The code to run (as shown, or as the user edited it), or None and why not.
-
-        Skips asking under ``auto_run`` or a matching permission rule, unless safe_mode
-        objects (``ask``: always asks; ``auto``: code with findings is refused).
-        """
-        interp = self.settings
-        language = self._canonical(block.language)
-        findings, note = scan_for(interp.safe_mode, language, block.code)
-        if findings and interp.safe_mode == "auto":
-            return None, safe_mode_refusal(findings)
-        rule = block.view.rule if block.view is not None else (language, block.code)
+        """The code to run (as shown, or as the user edited it), or None and why not
+        (core/approval.py). After a repeat the next code is asked about, whatever rules say."""
         ask_why, self._ask_next = self._ask_next, None
+        verdict = self.approver.check(block, must_ask=ask_why is not None)
+        if verdict.ask is None:
+            return verdict.code, verdict.refusal
         if ask_why is not None:
             self.repeats.forgive()
             yield from self._notice(REPEATING_ASK.format(what=ask_why))
-        elif interp.safe_mode != "ask" and self._preapproved(*rule):
-            return block.code, ""
-        shown = digest(block.code)
         yield from _emit(self.framer.close())
-        content: ConfirmationContent = {
-            "type": "code",
-            "format": block.language,
-            "content": block.code,
-            "hash": shown,
-        }
-        if interp.safe_mode != "off":
-            content["findings"], content["note"] = findings, note
-        self._describe_call(block, content)
         confirmation: Chunk = {"role": "computer", "type": "confirmation", "format": "execution"}
-        confirmation["content"] = content
+        confirmation["content"] = verdict.ask
         answer = yield confirmation
-        if answer is None and interp.approval_callback is not None:
-            answer = interp.approval_callback(block.language, block.code)
-        return self._decision(answer, rule, block.code, shown)
-
-    @staticmethod
-    def _describe_call(block: CodeBlock, content: ConfirmationContent) -> None:
-        if block.tool is None or block.view is None:
-            return
-        content["tool"] = block.tool
-        content["rule"] = list(block.view.rule)
-        if block.view.notes:
-            content["notes"] = list(block.view.notes)
-        if block.view.diff is not None:
-            content["diff"] = block.view.diff
-
-    def _canonical(self, language: str) -> str:
-        cls = self.settings.computer.get_language(language)
-        return cls.name.lower() if cls is not None else language.lower()
-
-    def _preapproved(self, language: str, code: str) -> bool:
-        return bool(self.settings.auto_run) or allowed(
-            rules_of(self.settings.permissions), language, code
-        )
-
-    def _decision(
-        self, answer: Decision | None, rule: tuple[str, str], code: str, shown: str
-    ) -> tuple[str | None, str]:
-        """Reads an answer: True, edited code, or ``{"hash": ..., "always": bool}``
-        (``always`` remembers an allow rule for ``rule``, the language and command)."""
-        if isinstance(answer, dict):
-            if answer.get("hash", shown) != shown:
-                return None, HASH_MISMATCH
-            if answer.get("always"):
-                self.context.allow_always(*rule)
-            answer = bool(answer.get("approve", True))
-        if answer is True:
-            return code, ""
-        if isinstance(answer, str) and answer.strip():
-            return answer, ""
-        return None, DECLINED
+        return self.approver.answer(block, answer)
 
     def _execute(self, block: CodeBlock, code: str, number: int = 0) -> _Step[str]:
         """Runs exactly what was approved (``_approve``'s result), nothing else: the code,
