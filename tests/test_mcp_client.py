@@ -60,7 +60,12 @@ def test_a_call_is_approved_run_and_its_result_goes_back_to_the_model(
         Reply.text("It is evening in Warsaw."),
     )
     asked: list[tuple[str, str]] = []
-    interp.approval_callback = lambda language, code: asked.append((language, code)) or True
+
+    def approve(language: str, code: str) -> bool:
+        asked.append((language, code))
+        return True
+
+    interp.approval_callback = approve
     new = interp.chat("what time is it in Warsaw?", display=False)
     assert asked == [("python", "computer.mcp.time.get_current_time(timezone='Europe/Warsaw')")]
     call = new[1]
