@@ -81,6 +81,7 @@ class Connection:
         """Connect and list the tools; raises ``ServerError``. Cancelled (a start-up
         timeout), it stops the server before giving up."""
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ready.add_done_callback(_retrieved)  # its error may come after open() gave up
         self._closing, self._fault = asyncio.Event(), asyncio.Event()
         self._task = asyncio.ensure_future(self._keep(ready))
         try:
@@ -289,6 +290,11 @@ class Connection:
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change()
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _data(model: Any) -> dict[str, Any]:
