@@ -181,3 +181,18 @@ def test_add_connects_at_once_and_refuses_a_server_that_cannot_start(
         assert set(interp.mcp_servers) == {"clock"}
     finally:
         interp.mcp.close()
+
+
+def test_a_dropped_interpreter_lets_its_servers_go(config_dir: Path) -> None:
+    import gc
+    import threading
+
+    def ours() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("interpreter-mcp")]
+
+    interp = OpenInterpreter(load_profile=False)
+    interp.mcp_servers = {"time": time_server()}
+    assert interp.mcp.list()[0].state == "ready" and ours()
+    del interp
+    gc.collect()
+    assert ours() == []  # the loop and the bridge stopped (and the server with them)

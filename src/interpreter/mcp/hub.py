@@ -20,7 +20,7 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config import McpConfigError, ServerConfig, parse_server, parse_servers
@@ -67,9 +67,10 @@ class McpServers:
     def __init__(self, interp: Any) -> None:
         self._interp = interp
         self._lock = threading.RLock()
-        self._loop: EventLoopThread | None = None
-        self._bridge: KernelBridge | None = None
-        self._connections: dict[str, Connection] = {}
+        #: the loop, the bridge and the connections: closed by ``close()``, or when this
+        #: hub is collected (a server session's interpreter that is dropped, say)
+        self._held = _Held()
+        weakref.finalize(self, self._held.close)
         self._configs: dict[str, ServerConfig] = {}
         self._tool_names: set[str] = set()
         self._config_errors: dict[str, str] = {}
@@ -131,11 +132,11 @@ class McpServers:
     def list(self) -> builtins.list[ServerInfo]:
         """Every configured server: how it is reached, its state, its tools."""
         self.sync()
-        names = sorted({*self._connections, *self._config_errors} - {""})
+        names = sorted({*self._held.connections, *self._config_errors} - {""})
         return [self.info(name) for name in names]
 
     def info(self, name: str) -> ServerInfo:
-        connection = self._connections.get(name)
+        connection = self._held.connections.get(name)
         if connection is None:
             error = self._config_errors.get(name, f"no MCP server named {name!r}")
             return ServerInfo(name, "", "", "failed", error, ())
@@ -148,7 +149,7 @@ class McpServers:
         """The tools of server ``name`` as it lists them (name, description, inputSchema,
         annotations)."""
         self.sync()
-        connection = self._connections.get(name)
+        connection = self._held.connections.get(name)
         return [dict(t) for t in connection.tools] if connection else []
 
     def call(self, server: str, tool: str, /, **arguments: Any) -> dict[str, Any]:
@@ -160,27 +161,15 @@ class McpServers:
     def close(self) -> None:
         """Disconnect every server and stop the loop (the setting is kept)."""
         with self._lock:
-            connections, self._connections = list(self._connections.values()), {}
             self._configs = {}
             self._drop_tools()
-            loop, self._loop = self._loop, None
-            bridge, self._bridge = self._bridge, None
-        if bridge is not None:
-            bridge.close()
-        if loop is None:
-            return
-        if connections:
-            from .loop import CallCancelled, CallTimedOut
-
-            with contextlib.suppress(CallTimedOut, CallCancelled):
-                loop.call(_close_each(connections), 12.0)
-        loop.close()
+            self._held.close()
 
     # -- what the core calls ---------------------------------------------------------
 
     def before_turn(self) -> builtins.list[str]:
         """Connect what is configured, offer the tools; notices for the user."""
-        if not self._setting() and not self._connections and not self._config_errors:
+        if not self._setting() and not self._held.connections and not self._config_errors:
             return []
         self.sync()
         return self._new_problems()
@@ -192,7 +181,7 @@ class McpServers:
 
     def stop(self) -> None:
         """End every call (and start) that waits now."""
-        loop = self._loop
+        loop = self._held.loop
         if loop is not None:
             loop.cancel_all()
 
@@ -206,17 +195,17 @@ class McpServers:
         """Bring the connections in line with ``mcp_servers``."""
         with self._lock:
             wanted, self._config_errors = parse_servers(self._setting())
-            gone = [n for n in self._connections if wanted.get(n) != self._configs.get(n)]
-            stale = [self._connections.pop(n) for n in gone]
+            gone = [n for n in self._held.connections if wanted.get(n) != self._configs.get(n)]
+            stale = [self._held.connections.pop(n) for n in gone]
             for name in gone:
                 self._configs.pop(name, None)
-            for name, connection in self._connections.items():
+            for name, connection in self._held.connections.items():
                 if connection.state == "failed" and connection.tools:
                     stale.append(connection)  # it ran, then died: start it again
                     self._configs.pop(name, None)
             for connection in stale:
-                self._connections.pop(connection.name, None)
-            starting = [n for n in wanted if n not in self._connections]
+                self._held.connections.pop(connection.name, None)
+            starting = [n for n in wanted if n not in self._held.connections]
             if stale or starting:
                 self._connect(stale, {n: wanted[n] for n in starting})
             self._offer()
@@ -228,7 +217,7 @@ class McpServers:
         loop = self._ensure_loop()
         fresh = [Connection(config) for config in configs.values()]
         for connection in fresh:
-            self._connections[connection.name] = connection
+            self._held.connections[connection.name] = connection
             self._configs[connection.name] = connection.config
             self._reported.discard(connection.name)
         longest = max((c.startup_timeout for c in configs.values()), default=1.0)
@@ -243,14 +232,14 @@ class McpServers:
                     )
 
     def _ensure_loop(self) -> EventLoopThread:
-        if self._loop is None:
+        if self._held.loop is None:
             import logging
 
             from .loop import EventLoopThread
 
             logging.getLogger("mcp").addHandler(logging.NullHandler())  # no stray log lines
-            self._loop = EventLoopThread()
-        return self._loop
+            self._held.loop = EventLoopThread()
+        return self._held.loop
 
     # -- offering the tools ----------------------------------------------------------
 
@@ -258,7 +247,7 @@ class McpServers:
         """The tools of the ready servers in ``interp.tools``, and ``computer.mcp``."""
         from .tools import McpTool
 
-        ready = [c for c in self._connections.values() if c.state == "ready"]
+        ready = [c for c in self._held.connections.values() if c.state == "ready"]
         offered = [(c.name, tuple(str(t["name"]) for t in c.tools)) for c in ready]
         if offered == self._offered:
             return
@@ -285,11 +274,11 @@ class McpServers:
         if not ready:
             computer.kernel_apis.pop("mcp", None)
             return
-        if self._bridge is None:
+        if self._held.bridge is None:
             from .bridge import KernelBridge
 
-            self._bridge = KernelBridge(self._bridge_call)
-        computer.add_kernel_api(mcp_kernel_api(self._bridge, ready))
+            self._held.bridge = KernelBridge(_call_through(weakref.ref(self)))
+        computer.add_kernel_api(mcp_kernel_api(self._held.bridge, ready))
 
     # -- calls -----------------------------------------------------------------------
 
@@ -298,7 +287,7 @@ class McpServers:
         from .connection import ServerError
         from .loop import CallCancelled, CallTimedOut
 
-        connection = self._connections.get(server)
+        connection = self._held.connections.get(server)
         if connection is None:
             raise McpError(self._config_errors.get(server, f"there is no MCP server {server!r}"))
         timeout = connection.config.timeout
@@ -322,14 +311,11 @@ class McpServers:
         except McpError as err:
             raise ToolError(str(err)) from None
 
-    def _bridge_call(self, server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        return self.call_now(server, tool, arguments)
-
     # -- problems --------------------------------------------------------------------
 
     def _problems(self) -> dict[str, str]:
         problems = {n: e for n, e in self._config_errors.items()}
-        for name, connection in self._connections.items():
+        for name, connection in self._held.connections.items():
             if connection.state == "failed" and connection.error:
                 problems[name] = connection.error
         return problems
@@ -341,6 +327,42 @@ class McpServers:
                 self._reported.add(name)
                 notices.append(f"{text}; its tools are not offered.")
         return notices
+
+
+@dataclass
+class _Held:
+    """What a hub holds that must be let go of: its loop, bridge and connections."""
+
+    loop: EventLoopThread | None = None
+    bridge: KernelBridge | None = None
+    connections: dict[str, Connection] = field(default_factory=dict)
+
+    def close(self) -> None:
+        connections, self.connections = list(self.connections.values()), {}
+        loop, self.loop = self.loop, None
+        bridge, self.bridge = self.bridge, None
+        if bridge is not None:
+            bridge.close()
+        if loop is None:
+            return
+        if connections:
+            from .loop import CallCancelled, CallTimedOut
+
+            with contextlib.suppress(CallTimedOut, CallCancelled):
+                loop.call(_close_each(connections), 12.0)
+        loop.close()
+
+
+def _call_through(hub: weakref.ref[McpServers]) -> Any:
+    """The bridge's call, holding the hub weakly (the bridge thread must not keep it)."""
+
+    def call(server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        live = hub()
+        if live is None:
+            raise McpError("the interpreter is gone")
+        return live.call_now(server, tool, arguments)
+
+    return call
 
 
 async def _reconnect(stale: builtins.list[Connection], fresh: builtins.list[Connection]) -> None:
