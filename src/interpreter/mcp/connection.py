@@ -249,6 +249,8 @@ class Connection:
 
     def _start_error(self, err: BaseException) -> str:
         leaf = _leaf(err)
+        if isinstance(leaf, ImportError):
+            return f"needs the mcp package ({leaf.name}): pip install 'interpreter[mcp]'"
         if isinstance(leaf, asyncio.CancelledError):
             return f"did not start within {self.config.startup_timeout:g} s (startup_timeout)"
         if isinstance(leaf, FileNotFoundError) and self.config.command:

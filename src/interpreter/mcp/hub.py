@@ -19,7 +19,7 @@ import builtins
 import contextlib
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -207,6 +207,7 @@ class McpServers:
                 self._held.connections.pop(connection.name, None)
             starting = [n for n in wanted if n not in self._held.connections]
             if stale or starting:
+                _keep_secret(wanted[n] for n in starting)
                 self._connect(stale, {n: wanted[n] for n in starting})
             self._offer()
 
@@ -327,6 +328,15 @@ class McpServers:
                 self._reported.add(name)
                 notices.append(f"{text}; its tools are not offered.")
         return notices
+
+
+def _keep_secret(configs: Iterable[ServerConfig]) -> None:
+    """Header values and credential-like env values never reach a saved conversation."""
+    from ..store.redaction import environment_secrets, register_secret
+
+    for config in configs:
+        for value in [*config.headers.values(), *environment_secrets(config.env)]:
+            register_secret(value)
 
 
 @dataclass
