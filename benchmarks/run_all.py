@@ -17,6 +17,7 @@ import bench_conversation
 import bench_gateway
 import bench_headless
 import bench_import
+import bench_mcp
 import bench_startup
 import bench_stream
 import bench_terminal
@@ -34,6 +35,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("headless (stream-json vs --stdin)", bench_headless.collect),
     ("terminal responsiveness", bench_terminal.collect),
     ("remote kernel (gateway)", bench_gateway.collect),
+    ("MCP tool round trips", bench_mcp.collect),
     ("web UI in Chromium", bench_ui.collect),
 ]
 

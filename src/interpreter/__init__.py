@@ -4,7 +4,8 @@
 makes independent ones. Importing is cheap: nothing heavy loads until it is used.
 
 This is also where the front ends are wired in: the terminal is registered as the
-display of ``chat(display=True)`` (and imported only when that is first used).
+display of ``chat(display=True)`` (and imported only when that is first used), and the
+MCP servers as each interpreter's ``mcp`` part (core/extensions.py; interpreter/mcp).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .core.display import register_display as _register_display
+from .core.extensions import register_extension as _register_extension
 
 __version__ = "0.1.0"
 __all__ = ["OpenInterpreter", "interpreter", "computer", "__version__"]
@@ -34,6 +36,15 @@ def _terminal_display() -> Display[OpenInterpreter]:
 
 
 _register_display(_terminal_display)
+
+
+def _mcp_servers(interp: Any) -> Any:
+    from .mcp.hub import McpServers
+
+    return McpServers(interp)
+
+
+_register_extension("mcp", _mcp_servers)
 
 
 def __getattr__(name: str) -> Any:

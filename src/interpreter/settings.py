@@ -88,6 +88,9 @@ TEXT_LIST = Kind((list,), "a list of text", items=str)
 SAFE_MODE = Kind((str,), '"off", "ask" or "auto"', choices=("off", "ask", "auto"))
 SENDER = Kind((str,), '"user" or "assistant"', choices=("user", "assistant"))
 RULES = Kind((dict,), "a mapping like {allow: [{language: shell, command: ls}]}")
+MCP_SERVERS = Kind(
+    (dict,), "a mapping of server names to {command, args, env, cwd} or {url, headers}"
+)
 
 
 class _Owned:
@@ -178,6 +181,9 @@ SETTINGS: tuple[Setting, ...] = (
          env="INTERPRETER_OFFLINE", flag="offline", short="o", owner="llm",
          flag_help="nothing leaves this machine: only local model servers and .gguf files",
          server="read"),
+    _top("mcp_servers", MCP_SERVERS, {},
+         "MCP servers whose tools the model may call: name -> {command, args, env, cwd} "
+         "(stdio) or {url, headers} (streamable HTTP); --mcp NAME=COMMAND adds one"),
     # -- diagnostics -----------------------------------------------------------------------
     _top("verbose", BOOL, False,
          "print the route, each request's size, retries and token use to stderr",

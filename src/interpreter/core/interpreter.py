@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 from ..execution.computer import Computer
 from ..llm.llm import Llm
 from ..llm.usage import UsageLedger
-from ..lmc import ApprovalCallback, ChatInput, Message, Stream, normalize, normalize_all
+from ..lmc import ApprovalCallback, ChatInput, Chunk, Message, Stream, normalize, normalize_all
 from ..settings import initialise
 from .display import default_display
+from .extensions import Extension, factories
 from .prompts import LOOP_BREAKERS, LOOP_MESSAGE, default_system_message
 from .tools import Tools
 
@@ -77,6 +78,8 @@ class OpenInterpreter:
     compact_at: float
     offload_output: bool
     offload_threshold: int | None
+    #: MCP servers whose tools the model may call (interpreter/mcp/config.py)
+    mcp_servers: dict[str, Any]
     conversation_history: bool
     highlight_active_line: bool
     multi_line: bool
@@ -120,6 +123,7 @@ class OpenInterpreter:
         self._default_instance = default_instance
         self._kernel_log: KernelLog | None = None  # the kernel's messages, for notebooks
         self._live_notebook: LiveNotebook | None = None
+        self._extensions: dict[str, Extension] = {}  # core/extensions.py, made on first use
         if load_profile and os.environ.get("INTERPRETER_NO_DEFAULT_PROFILE") != "1":
             from ..store.profiles import load_default_profile_into
 
@@ -153,6 +157,31 @@ class OpenInterpreter:
             self._save_conversation()  # names the file
         name = self.conversation_filename
         return conversation_data_dir(Path(name).stem if name else self._session_id)
+
+    def extension(self, name: str) -> Any:
+        """This interpreter's part ``name`` (core/extensions.py), made on first use."""
+        part = self._extensions.get(name)
+        if part is None:
+            factory = factories().get(name)
+            if factory is None:
+                raise AttributeError(f"no part {name!r} is registered")
+            part = self._extensions[name] = factory(self)
+        return part
+
+    @property
+    def mcp(self) -> Any:
+        """The MCP servers and their tools (``interpreter/mcp/hub.py`` ``McpServers``):
+        ``interpreter.mcp.add("time", "uvx", ["mcp-server-time"])``, ``.list()``,
+        ``.tools(name)``, ``.call(server, tool, **arguments)``, ``.remove(name)``. The
+        servers are the ``mcp_servers`` setting."""
+        return self.extension("mcp")
+
+    def _ready_extensions(self) -> list[str]:
+        """Every registered part readied for a turn; their notices for the user."""
+        notices: list[str] = []
+        for name in factories():
+            notices += self.extension(name).before_turn()
+        return notices
 
     @property
     def anonymous_telemetry(self) -> bool:
@@ -309,7 +338,19 @@ class OpenInterpreter:
         self._stop_requested = False
         self.computer.kernel_observer = self._observe_kernel
         self._inserted = []
-        return Turn(self._turn_context()).run()
+        return self._with_notices(Turn(self._turn_context()).run())
+
+    def _with_notices(self, stream: Stream) -> Stream:
+        """The turn, after the notices of the parts readied for it (shown to the user,
+        never stored or sent to the model)."""
+        from .framing import Framer
+
+        for text in self._ready_extensions():
+            framer = Framer()
+            notice: Chunk = {"role": "computer", "type": "console", "format": "output"}
+            notice["content"], notice["recipient"] = text + "\n", "user"
+            yield from [*framer.push(notice), *framer.close()]
+        return (yield from stream)
 
     def _turn_context(self) -> TurnContext:
         from .permissions import remember
@@ -357,6 +398,8 @@ class OpenInterpreter:
     def stop(self) -> None:
         """Stops the streaming reply or the running code; the conversation is kept."""
         self._stop_requested = True
+        for part in list(self._extensions.values()):
+            part.stop()
         self.computer.interrupt()
 
     def reset(self) -> None:
@@ -443,6 +486,8 @@ class OpenInterpreter:
     def _full_system_message(self) -> str:
         languages = ", ".join(self.computer.language_names())
         parts = [self.system_message.strip(), f"You can run code in: {languages}."]
+        for part in list(self._extensions.values()):
+            parts += part.system_notes()
         if self.custom_instructions.strip():
             parts.append(self.custom_instructions.strip())
         return "\n\n".join(parts)

@@ -40,6 +40,8 @@ class Flag:
     hyphenated: bool = False  # spelt --output-format (--output_format is accepted too)
     nargs: int | None = None
     metavar: str | tuple[str, ...] | None = None
+    repeat: bool = False  # may be given more than once (a list of the values)
+    const: str | None = None  # the value when the flag is given without one
 
     @property
     def names(self) -> list[str]:
@@ -97,6 +99,13 @@ COMMAND_FLAGS: dict[str, Flag] = {
         Flag("export_notebook", None, "write the saved conversation CONV (a file, an ID or "
              "last) as the notebook OUT, and exit", str, hyphenated=True, nargs=2,
              metavar=("CONV", "OUT")),
+        Flag("mcp", None, "offer the tools of an MCP server: NAME=COMMAND (stdio) or NAME=URL "
+             "(streamable HTTP); repeatable, added to the profile's mcp_servers", str,
+             metavar="NAME=COMMAND", repeat=True),
+        Flag("mcp_server", None, "serve run_code and chat as an MCP server over stdio (the "
+             "default) or streamable HTTP on 127.0.0.1 (http), and exit when the client goes",
+             str, choices=("stdio", "http"), hyphenated=True, metavar="stdio|http",
+             const="stdio"),
     )
 }  # fmt: skip
 #: Every flag, in the order --help lists them (0.4.3's order, then ours).
@@ -109,7 +118,7 @@ HELP_ORDER = (
     "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
     "conversations", "server", "ui", "version", "plain", "stdin", "json", "interactive",
     "prompt", "output_format", "resume", "notebook", "export_notebook", "sandbox",
-    "allow_network", "sandbox_allow_home", "kernel_gateway",
+    "allow_network", "sandbox_allow_home", "kernel_gateway", "mcp", "mcp_server",
 )  # fmt: skip
 
 
@@ -156,6 +165,10 @@ def _add_flag(parser: argparse.ArgumentParser, flag: Flag) -> None:
             kwargs["choices"] = flag.choices
         if flag.nargs:
             kwargs["nargs"] = flag.nargs
+        if flag.repeat:
+            kwargs["action"] = "append"
+        if flag.const is not None:
+            kwargs.update(nargs="?", const=flag.const)
     parser.add_argument(*flag.names, **kwargs)
 
 

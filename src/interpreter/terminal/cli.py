@@ -115,6 +115,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ProfileError as err:
         _error(str(err))
         return EXIT_USAGE
+    if args.mcp_server:
+        return _serve_mcp(interp, str(args.mcp_server))
     if args.server or args.ui:
         return _serve(interp, ui=bool(args.ui), server_mode=bool(args.server))
     _open_requested(interp, args)
@@ -271,6 +273,17 @@ def _serve(interp: OpenInterpreter, *, ui: bool = False, server_mode: bool = Tru
     from ..server.app import serve
 
     return serve(interp, None, None)
+
+
+def _serve_mcp(interp: OpenInterpreter, transport: str) -> int:
+    """--mcp-server: run_code and chat for an MCP client (interpreter/mcp/server.py)."""
+    try:
+        from ..mcp.server import serve
+    except ImportError as err:
+        raise SetupError(
+            f"--mcp-server needs the mcp package ({err.name}): pip install 'interpreter[mcp]'"
+        ) from None
+    return serve(interp, transport)
 
 
 def _read_stdin() -> str:

@@ -35,7 +35,25 @@ def flags_profile(args: argparse.Namespace) -> dict[str, Any]:
         out = merge_profiles(out, nested if item.section == "top" else {item.section: nested})
     if getattr(args, "fast", None) and "model" not in out.get("llm", {}):
         out = merge_profiles(out, {"llm": {"model": FAST_MODEL}})
+    if getattr(args, "mcp", None):
+        out["mcp_servers"] = _mcp_flags(args.mcp)
     return out
+
+
+def _mcp_flags(specs: list[str]) -> dict[str, Any]:
+    """``--mcp NAME=COMMAND`` (repeatable) as ``mcp_servers`` entries; a bad one is a
+    usage error. A name the profile has too is replaced, not merged."""
+    from ..mcp.config import McpConfigError, parse_cli_server
+    from .args import UsageError
+
+    servers: dict[str, Any] = {}
+    for spec in specs:
+        try:
+            name, entry = parse_cli_server(spec)
+        except McpConfigError as err:
+            raise UsageError(str(err)) from None
+        servers[name] = entry
+    return servers
 
 
 def _apply_fast(interp: OpenInterpreter, args: argparse.Namespace) -> None:
@@ -59,9 +77,13 @@ def profile_settings(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
 
     path = resolve_profile(args.profile or "default")
     profile = load_profile(path)
-    return path, _sandbox_last(
-        merge_profiles(profile, env_overrides(os.environ), flags_profile(args))
-    )
+    flags = flags_profile(args)
+    merged = merge_profiles(profile, env_overrides(os.environ), flags)
+    if "mcp_servers" in flags:  # a --mcp server replaces the profile's of that name
+        servers = profile.get("mcp_servers")
+        merged["mcp_servers"] = {**(servers if isinstance(servers, dict) else {}),
+                                 **flags["mcp_servers"]}  # fmt: skip
+    return path, _sandbox_last(merged)
 
 
 def build_interpreter(

@@ -71,7 +71,7 @@ def can_prompt_first(args: argparse.Namespace) -> bool:
         return False
     modes = (
         "message", "stdin", "json", "server", "ui", "conversations", "local", "profiles",
-        "resume", "notebook",
+        "resume", "notebook", "mcp_server",
     )  # fmt: skip
     return not any(getattr(args, name, None) for name in modes)
 
