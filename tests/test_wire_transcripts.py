@@ -6,6 +6,7 @@ conversation, made valid for the provider a conversation moves to."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,20 @@ def test_the_proxy_reaches_a_provider_host_only_while_it_is_set(server: FakeMode
     interp.llm.close()
     assert server.request_headers[0]["host"] == "api.mistral.ai"
     assert "stream_options" not in server.requests[0]
+
+
+def test_ids_anthropic_refuses_are_replaced_consistently(server: FakeModelServer) -> None:
+    claude = transcript("anthropic_parallel")
+    interp = interpreter_for(claude, server)
+    odd = ["call_a1__thought__Q2lw+/x=", "call_b2__thought__ZmE+/y="]  # LiteLLM's Gemini ids
+    old = [dict(m) for m in OLD_CONVERSATION]
+    old[1]["call_id"], old[2]["call_id"] = odd
+    interp.messages = old  # type: ignore[assignment]
+    server.script(Reply.text("a"))
+    try:
+        chat(interp, server, "go on", hosted=True)
+    finally:
+        interp.computer.terminate()
+    ids, answered = _call_ids(server.requests[0], anthropic=True)
+    assert answered == ids and len(set(ids)) == 2
+    assert all(re.fullmatch(r"[a-zA-Z0-9_-]+", i) for i in ids)
