@@ -161,7 +161,7 @@ def test_heartbeat_needs_no_token(start: Start) -> None:
 
 
 def test_settings_read_and_change_per_session(start: Start) -> None:
-    server = start()
+    server = start(allowed_models=("gpt-4o-mini",))
     with http(server, **{"X-Session-Id": "s1"}) as client:
         change = {"custom_instructions": "be brief", "llm": {"model": "gpt-4o-mini"}}
         assert client.post("/settings", json=change).json() == {"status": "success"}

@@ -211,11 +211,11 @@ def test_reset_starts_an_empty_conversation(ui: ServerThread, model: FakeModelSe
     assert sent == ["new question"]
 
 
-def test_settings_command_changes_the_model_but_never_turns_auto_run_on(
-    ui: ServerThread, model: FakeModelServer
+def test_settings_command_changes_to_an_allowed_model_but_never_turns_auto_run_on(
+    model: FakeModelServer, config_dir: Path
 ) -> None:
     model.script(Reply.text("hi"))
-    with ws(ui) as client:
+    with ui_servers(model) as start, ws(start(allowed_models=("gpt-4o-mini",))) as client:
         (view,) = command(client, "settings")
         assert view["type"] == "settings" and view["content"]["auto_run"] is False
         assert "sk-test-secret" not in json.dumps(view)

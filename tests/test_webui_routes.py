@@ -163,8 +163,17 @@ def test_cli_ui_serves_on_a_free_port_and_prints_the_address(tmp_path: Path) -> 
         assert page.status_code == 200 and "content-security-policy" in page.headers
         with LmcClient(f"ws://127.0.0.1:{port}/", token, timeout=10) as client:
             assert client.authenticated
+            assert _switch_model(client) == "gpt-4o-mini"  # the operator's own page
     finally:
         assert _stop(proc) == 0
+
+
+def _switch_model(client: LmcClient) -> str:
+    """The model after a ``settings`` command asking for gpt-4o-mini (or the error)."""
+    change = {"llm": {"model": "gpt-4o-mini"}}
+    client.send({"role": "user", "type": "command", "content": "settings", "settings": change})
+    (reply,) = client.until_complete()
+    return str(reply["content"]["llm"]["model"] if reply["type"] == "settings" else reply)
 
 
 def test_cli_server_with_ui_uses_the_server_port(tmp_path: Path) -> None:
@@ -177,5 +186,8 @@ def test_cli_server_with_ui_uses_the_server_port(tmp_path: Path) -> None:
         assert f"interpreter server on http://127.0.0.1:{port}" in printed
         assert f"web UI: http://127.0.0.1:{port}/ui/#token=" in printed
         assert httpx.get(f"http://127.0.0.1:{port}/heartbeat", timeout=10).status_code == 200
+        token = printed.split("#token=", 1)[1].split()[0]
+        with LmcClient(f"ws://127.0.0.1:{port}/", token, timeout=10) as client:
+            assert "cannot be changed" in _switch_model(client)  # a server: the operator's
     finally:
         assert _stop(proc) == 0

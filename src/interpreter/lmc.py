@@ -67,8 +67,10 @@ class CodeMessage(TypedDict):
     shows (role ``computer``, format ``html`` / ``javascript``).
 
     Our own optional keys (Open Interpreter 0.4.3 ignores them): ``call_id``, the
-    provider's id of the tool call; ``tool``, set when the model called a tool other than
-    ``execute`` (the content is then code doing what the call does)."""
+    provider's id of the tool call; ``extra``, the provider's own fields of that call,
+    sent back with it (Gemini's ``extra_content`` with its thought signature); ``tool``,
+    set when the model called a tool other than ``execute`` (the content is then code
+    doing what the call does)."""
 
     role: Literal["assistant", "computer"]
     type: Literal["code"]
@@ -76,6 +78,7 @@ class CodeMessage(TypedDict):
     content: str
     recipient: NotRequired[Recipient]
     call_id: NotRequired[str]
+    extra: NotRequired[dict[str, Any]]
     tool: NotRequired[ToolCallInfo]
 
 

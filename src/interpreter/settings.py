@@ -38,7 +38,8 @@ __all__ = [
 ]
 
 Section = Literal["top", "llm", "computer"]
-#: ``write``: ``/settings`` may change it; ``read``: shown, never changed; ``switch_off``:
+#: ``write``: ``/settings`` may change it; ``read``: shown, never changed (``llm.model``
+#: only to a model the server's operator allows: server/settings_api.py); ``switch_off``:
 #: shown, and may only be set to false; ``hidden``: neither shown nor changed (403).
 ServerAccess = Literal["write", "read", "switch_off", "hidden"]
 
@@ -202,7 +203,7 @@ SETTINGS: tuple[Setting, ...] = (
          flag_help="text appended to the system message", server="write"),
     _top("system_message", TEXT, OWNED, "the base system message (core/system_message.txt)",
          flag="system_message", short="sm",
-         flag_help="replace the base system message (not recommended)", server="write"),
+         flag_help="replace the base system message (not recommended)", server="read"),
     _top("user_message_template", TEXT, "{content}",
          "wraps the latest user message sent to the model ({content} is the message)",
          server="write"),
@@ -282,7 +283,7 @@ SETTINGS: tuple[Setting, ...] = (
     _llm("model", TEXT, "gpt-4o", "the language model (gpt-4o, claude-3-5-sonnet, ollama/...)",
          env="INTERPRETER_MODEL", flag="model", short="m",
          flag_help="language model to use (e.g. gpt-4o, claude-3-5-sonnet, ollama/llama3)",
-         server="write"),
+         server="read"),  # a client may switch only to a model the operator allows
     _llm("temperature", NUMBER, 0.0, "sampling temperature",
          env="INTERPRETER_TEMPERATURE", flag="temperature", short="t",
          flag_help="sampling temperature", server="write"),

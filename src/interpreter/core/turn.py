@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from ..llm.events import (
     CodeDelta,
@@ -141,6 +141,14 @@ class _Draft:
 
 def _console_output(text: str) -> ConsoleMessage:
     return {"role": "computer", "type": "console", "format": "output", "content": text}
+
+
+def _keep_call(message: CodeMessage, call_id: str | None, extra: dict[str, Any] | None) -> None:
+    """The provider's id of the call and its own fields of it, sent back with the call."""
+    if call_id:
+        message["call_id"] = call_id
+    if extra:
+        message["extra"] = extra
 
 
 def _emit(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
@@ -326,8 +334,7 @@ class Turn:
         if message["type"] == "code":  # always: the draft is a code draft by now
             message["format"] = event.language or message["format"]
             message["content"] = event.code  # the authoritative parse is what is shown and run
-            if event.call_id:
-                message["call_id"] = event.call_id
+            _keep_call(message, event.call_id, event.extra)
             blocks.append(CodeBlock(message, message["format"], event.code, event.error))
 
     def _end_tool(self, event: ToolEnd) -> _Step[CodeBlock]:
@@ -348,8 +355,7 @@ class Turn:
             "content": code,
             "tool": info,
         }
-        if event.call_id:
-            message["call_id"] = event.call_id
+        _keep_call(message, event.call_id, event.extra)
         self.settings.messages.append(message)
         shown: Chunk = {"role": "assistant", "type": "code", "format": language, "content": code}
         yield from _emit([*self.framer.close(), *self.framer.push(shown), *self.framer.close()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -10,13 +11,14 @@ from .errors import ProviderError
 from .http_stream import SseRequest, stream_sse
 from .providers import Route, known_vision
 from .retry import Transient, one_line
-from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage
+from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage, with_call_ids
 
 if TYPE_CHECKING:
     from .local_servers import ModelLimits
     from .model import Connect, RequestSettings
 
 API_VERSION = "2023-06-01"
+_TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]+")
 DEFAULT_MAX_TOKENS = 8192
 Block = dict[str, Any]
 
@@ -83,6 +85,11 @@ def _image_block(url: str) -> Block:
     return {"type": "image", "source": {"type": "url", "url": url}}
 
 
+def anthropic_id(call_id: str) -> bool:
+    """Whether Anthropic takes ``call_id`` as a ``tool_use`` id (letters, digits, _ and -)."""
+    return _TOOL_USE_ID.fullmatch(call_id) is not None
+
+
 def anthropic_tool(schema: dict[str, Any]) -> dict[str, Any]:
     """An OpenAI tool schema as an Anthropic tool."""
     function = schema.get("function", schema)
@@ -101,8 +108,9 @@ def messages_body(
     temperature: float | None,
     max_tokens: int | None,
 ) -> dict[str, Any]:
-    """The JSON body of a streamed Messages API request."""
-    system, messages = to_anthropic(wire)
+    """The JSON body of a streamed Messages API request (call ids Anthropic refuses, from
+    a conversation begun elsewhere, replaced: ``with_call_ids``)."""
+    system, messages = to_anthropic(with_call_ids(wire, anthropic_id))
     mark_cache_point(messages)
     body: dict[str, Any] = {"model": route.model, "messages": messages, "stream": True}
     body["max_tokens"] = max_tokens or DEFAULT_MAX_TOKENS

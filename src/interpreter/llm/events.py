@@ -34,13 +34,15 @@ class CodeEnd:
     ``code`` is the whole, final code (authoritative: what runs). ``error`` is set when
     the block must not run (tool-call JSON that does not parse, a missing argument);
     the core then reports ``error`` back to the model instead of running anything.
-    ``call_id`` is the provider's tool-call id, when there was one.
+    ``call_id`` is the provider's tool-call id, when there was one; ``extra`` the
+    provider's own fields of the call (kept on the code message, sent back with it).
     """
 
     language: str
     code: str
     error: str | None = None
     call_id: str | None = None
+    extra: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class ToolEnd:
     ``arguments`` is the parsed JSON object (None when it is not one); ``raw`` is what the
     model sent. ``error`` is set when the call must not run (arguments that are not a JSON
     object, a tool that was never offered); the core then reports it to the model.
+    ``call_id`` and ``extra`` as for ``CodeEnd``.
     """
 
     name: str
@@ -65,6 +68,7 @@ class ToolEnd:
     raw: str
     error: str | None = None
     call_id: str | None = None
+    extra: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -170,9 +170,9 @@ def _pieces(chunk: Any) -> Iterator[Piece]:
             yield TextPiece(delta.content)
         for call in getattr(delta, "tool_calls", None) or ():
             function = call.function
-            yield ToolPiece(
-                call.index or 0, function.arguments or "", call.id, getattr(function, "name", None)
-            )
+            index = call.index if isinstance(call.index, int) else None
+            name = getattr(function, "name", None)
+            yield ToolPiece(index, function.arguments or "", call.id or None, name or None)
     usage = getattr(chunk, "usage", None)
     if usage:
         yield UsagePiece(usage.prompt_tokens or 0, usage.completion_tokens or 0)

@@ -6,13 +6,23 @@ Serves OpenAI, Ollama, LM Studio, llama.cpp, vLLM, OpenRouter and any ``api_base
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import ProviderError
 from .http_stream import SseRequest, error_message, stream_sse
-from .providers import Route, known_vision
-from .wire import Piece, TextPiece, ToolPiece, UsagePiece, WireMessage
+from .providers import Route, host_of, known_vision
+from .wire import (
+    Piece,
+    TextPiece,
+    ToolPiece,
+    UsagePiece,
+    WireMessage,
+    nine_alphanumeric,
+    with_call_ids,
+    without_call_extras,
+)
 
 if TYPE_CHECKING:
     from .local_servers import ModelLimits
@@ -20,6 +30,13 @@ if TYPE_CHECKING:
 
 # model servers whose models often have no tools (unless the user gave an api_base)
 _TOOLLESS_PREFIXES = ("ollama", "ollama_chat", "lm_studio")
+#: The keys of a streamed OpenAI tool call (any other is the provider's own).
+_CALL_KEYS = frozenset({"index", "id", "type", "function"})
+#: Hosts that refuse fields they do not know (the providers' own call fields are left out).
+_STRICT_HOSTS = ("api.openai.com", "api.mistral.ai")
+#: Models served with Mistral's chat template, which wants call ids of 9 letters and digits.
+_MISTRAL_MODELS = re.compile(r"(^|/)(mistral|mixtral|codestral|devstral|magistral|ministral|"
+                             r"pixtral|open-mistral|open-mixtral)", re.IGNORECASE)  # fmt: skip
 
 
 class OpenAIChat:
@@ -66,9 +83,19 @@ def chat_body(
     temperature: float | None,
     max_tokens: int | None,
 ) -> dict[str, Any]:
-    """The JSON body of a streamed chat-completions request."""
+    """The JSON body of a streamed chat-completions request, fitted to the server:
+    Mistral's API refuses ``stream_options`` (it reports usage anyway) and, like Mistral
+    models elsewhere, call ids other than nine letters and digits; strict hosts get the
+    calls without the providers' own fields."""
+    host = host_of(route.api_base).split(":")[0].lower()
+    mistral_api = host.endswith("mistral.ai")
+    if mistral_api or _MISTRAL_MODELS.search(route.model):
+        wire = with_call_ids(wire, nine_alphanumeric)
+    if mistral_api or host in _STRICT_HOSTS:
+        wire = without_call_extras(wire)
     body: dict[str, Any] = {"model": route.model, "messages": wire, "stream": True}
-    body["stream_options"] = {"include_usage": True}
+    if not mistral_api:
+        body["stream_options"] = {"include_usage": True}
     reasoning = route.model.startswith(("o1", "o3", "o4"))
     if temperature is not None and not reasoning:
         body["temperature"] = temperature
@@ -97,17 +124,27 @@ class _ChatReply:
             if content:
                 yield TextPiece(content)
             for call in delta.get("tool_calls") or ():
-                function = call.get("function") or {}
-                yield ToolPiece(
-                    call.get("index") or 0,
-                    function.get("arguments") or "",
-                    call.get("id"),
-                    function.get("name"),
-                )
+                yield tool_piece(call)
             self.complete = self.complete or bool(choice.get("finish_reason"))
         usage = chunk.get("usage")
         if usage:
             yield usage_piece(usage)
+
+
+def tool_piece(call: dict[str, Any]) -> ToolPiece:
+    """One ``tool_calls`` entry of a delta. No ``index`` stays None (Gemini sends none), an
+    empty id is none; keys beyond OpenAI's are the provider's own (Gemini's
+    ``extra_content``), kept to be sent back with the call."""
+    function = call.get("function") or {}
+    index = call.get("index")
+    extra = {k: v for k, v in call.items() if k not in _CALL_KEYS and v is not None}
+    return ToolPiece(
+        index if isinstance(index, int) else None,
+        str(function.get("arguments") or ""),
+        str(call.get("id") or "") or None,
+        str(function.get("name") or "") or None,
+        extra or None,
+    )
 
 
 def usage_piece(usage: dict[str, Any]) -> UsagePiece:

@@ -2,16 +2,23 @@
 
 Function-calling models: assistant code becomes a call of the tool ``execute`` (arguments
 ``{"language", "code"}``), or of the tool its ``tool`` key names, under the provider's
-``call_id``; the console output after it is the matching ``tool`` message (``"No output"``
-when empty, ``NOT_RUN`` when there is none). The calls of one reply stay in one assistant
-message, answered in order. Text models: code becomes a fenced Markdown block in
-the assistant's text and its output a user message. Images become ``image_url`` parts only
-for vision models.
+``call_id`` and with the provider's own fields of the call (``extra``, e.g. Gemini's
+``extra_content``); a call without an id (an 0.4.3 conversation, a text model's code) gets
+ours, ``generated_call_id``. The console output after it is the matching ``tool`` message
+(``"No output"`` when empty, ``NOT_RUN`` when there is none). The calls of one reply stay
+in one assistant message, answered in order. ``with_call_ids`` and ``without_call_extras``
+fit the messages to servers that check ids (Mistral) or refuse unknown fields. Text
+models: code becomes a fenced Markdown block in the assistant's text and its output a user
+message. Images become ``image_url`` parts only for vision models.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +38,9 @@ EMPTY_CODE_OUTPUT_TEMPLATE = (
     "What's next (if anything, or are we done?)"
 )
 NO_VISION = "[An image was shown to the user here; this model cannot see images.]"
+#: The keys of an OpenAI tool call; any other key the provider sent is its own (``extra``).
+_CALL_KEYS = frozenset({"id", "type", "function", "index"})
+_ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 @dataclass(frozen=True)
@@ -42,12 +52,16 @@ class TextPiece:
 
 @dataclass(frozen=True)
 class ToolPiece:
-    """A piece of tool call number ``index``: its id and name come with the first piece."""
+    """A piece of tool call number ``index`` (None: the provider sent no index, as Gemini
+    does). Its id and name come with the first piece (an id that changes starts another
+    call). ``extra``: the provider's own fields of the call, kept and sent back with it
+    (Gemini's ``extra_content`` with its thought signature); pieces' extras are merged."""
 
-    index: int
+    index: int | None
     arguments: str
     call_id: str | None = None
     name: str | None = None
+    extra: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,7 @@ class _Builder:
     outputs: list[str] = field(default_factory=list)  # text models: output since the code
     images: list[dict[str, Any]] = field(default_factory=list)
     calls: int = 0
+    used: set[str] = field(default_factory=set)  # the call ids of this request
 
     def add(self, m: Message) -> None:
         role, kind, fmt = m.get("role"), m.get("type"), m.get("format")
@@ -148,21 +163,33 @@ class _Builder:
             return
         if self.answers or self.images:
             self.flush()  # the outputs so far answer the calls before this one
-        call_id = m.get("call_id") or f"call_{self.calls}"
-        self.calls += 1
+        call_id = self._call_id(m.get("call_id"))
         tool = m.get("tool")
         if tool is not None:
             function = {"name": tool["name"], "arguments": json.dumps(tool["arguments"])}
         else:
             arguments = json.dumps({"language": language, "code": code})
             function = {"name": TOOL_NAME, "arguments": arguments}
-        call: dict[str, Any] = {"id": call_id, "type": "function", "function": function}
+        extra = {k: v for k, v in (m.get("extra") or {}).items() if k not in _CALL_KEYS}
+        call: dict[str, Any] = {"id": call_id, "type": "function", "function": function, **extra}
         last = self.out[-1] if self.out else None
         if last is not None and last["role"] == "assistant":
             last.setdefault("tool_calls", []).append(call)
         else:
             self.out.append({"role": "assistant", "content": None, "tool_calls": [call]})
         self.pending.append(call_id)
+
+    def _call_id(self, given: str | None) -> str:
+        """The provider's id; ours (``call00000``, ``call00001``, ...: valid for every
+        provider, Mistral's 9 letters and digits too, and the same in every request) for a
+        call without one, or whose id an earlier call of this request already has."""
+        self.calls += 1
+        call_id = given
+        number = self.calls - 1
+        while not call_id or call_id in self.used:
+            call_id, number = generated_call_id(number), number + 1_000_000
+        self.used.add(call_id)
+        return call_id
 
     def image(self, m: Message) -> None:
         if not self.options.vision:
@@ -250,3 +277,74 @@ def _image_part(fmt: str, content: str) -> dict[str, Any]:
         mime = "image/" + (fmt.split(".")[-1] or "png").replace("jpg", "jpeg")
     url = content if content.startswith("data:") else f"data:{mime};base64,{content}"
     return {"type": "image_url", "image_url": {"url": url}}
+
+
+def generated_call_id(number: int) -> str:
+    """Our id for call ``number`` of a request: ``call`` and five digits (``call00007``), or
+    nine letters and digits past 99999: what every provider accepts (Mistral wants exactly
+    nine ``[a-zA-Z0-9]``)."""
+    if number < 100_000:
+        return f"call{number:05d}"
+    return short_id(f"call-{number}")
+
+
+def short_id(text: str) -> str:
+    """A stable id of nine letters and digits for ``text``."""
+    value = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    out = []
+    for _ in range(9):
+        value, digit = divmod(value, len(_ALPHANUMERIC))
+        out.append(_ALPHANUMERIC[digit])
+    return "".join(out)
+
+
+NINE_ALPHANUMERIC = re.compile(r"[a-zA-Z0-9]{9}")
+
+
+def nine_alphanumeric(call_id: str) -> bool:
+    """Whether Mistral accepts ``call_id``: exactly nine letters and digits."""
+    return NINE_ALPHANUMERIC.fullmatch(call_id) is not None
+
+
+def with_call_ids(wire: list[WireMessage], valid: Callable[[str], bool]) -> list[WireMessage]:
+    """``wire`` with each call id that ``valid`` refuses replaced, in the call and in its
+    answer, by a stable one of nine letters and digits (a conversation begun with another
+    provider, sent to one that checks ids); the rest is unchanged."""
+    mapping: dict[str, str] = {}
+    taken = {call["id"] for m in wire for call in m.get("tool_calls") or () if valid(call["id"])}
+
+    def new_id(old: str) -> str:
+        if old not in mapping:
+            candidate, salt = short_id(old), 0
+            while candidate in taken:
+                salt += 1
+                candidate = short_id(f"{old}#{salt}")
+            mapping[old] = candidate
+            taken.add(candidate)
+        return mapping[old]
+
+    out: list[WireMessage] = []
+    for message in wire:
+        calls = message.get("tool_calls")
+        if calls:
+            fixed = [c if valid(c["id"]) else {**c, "id": new_id(c["id"])} for c in calls]
+            message = {**message, "tool_calls": fixed}
+        answered = message.get("tool_call_id")
+        if isinstance(answered, str) and not valid(answered):
+            message = {**message, "tool_call_id": new_id(answered)}
+        out.append(message)
+    return out
+
+
+def without_call_extras(wire: list[WireMessage]) -> list[WireMessage]:
+    """``wire`` with the providers' own fields taken off the tool calls (for a server that
+    refuses fields it does not know)."""
+    out: list[WireMessage] = []
+    for message in wire:
+        calls = message.get("tool_calls")
+        if calls and any(set(c) - _CALL_KEYS for c in calls):
+            message = {**message, "tool_calls": [
+                {k: v for k, v in c.items() if k in _CALL_KEYS} for c in calls
+            ]}  # fmt: skip
+        out.append(message)
+    return out

@@ -36,7 +36,10 @@ def _registry(settings: ServerSettings) -> SessionRegistry:
         return interp
 
     return SessionRegistry(
-        factory, max_sessions=settings.max_sessions, idle_timeout=settings.idle_timeout
+        factory,
+        max_sessions=settings.max_sessions,
+        idle_timeout=settings.idle_timeout,
+        allowed_models=settings.allowed_models,
     )
 
 
@@ -129,7 +132,7 @@ def _defaults_view(state: ServerState) -> OpenInterpreter:
 
     interp = state.registry.factory()
     if state.registry.overrides:
-        apply_settings(interp, state.registry.overrides)
+        apply_settings(interp, state.registry.overrides, state.settings.allowed_models)
     return interp
 
 
@@ -174,19 +177,18 @@ def _add_settings_routes(app: FastAPI, state: ServerState) -> None:
 
 
 async def _change_settings(request: Request, state: ServerState, payload: Any) -> None:
-    from .settings_api import SettingsError, apply_settings, validate_settings
+    from .settings_api import apply_settings, validate_settings
 
+    allowed = state.settings.allowed_models
     sid = request.headers.get("x-session-id")
     if sid:
-        apply_settings((await state.registry.open(sid)).interp, payload)
+        apply_settings((await state.registry.open(sid)).interp, payload, allowed)
         return
     default = state.registry.get("default")
-    validate_settings(default.interp if default else state.registry.factory(), payload)
-    if "messages" in payload and default is None:
-        raise SettingsError(400, "'messages' needs a session: send X-Session-Id")
+    validate_settings(default.interp if default else state.registry.factory(), payload, allowed)
     if default is not None:
-        apply_settings(default.interp, payload)
-    state.registry.overrides.update({k: v for k, v in payload.items() if k != "messages"})
+        apply_settings(default.interp, payload, allowed)
+    state.registry.overrides.update(payload)
 
 
 def print_banner(settings: ServerSettings) -> None:

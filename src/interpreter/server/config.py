@@ -3,8 +3,10 @@
 Environment: ``INTERPRETER_HOST``, ``INTERPRETER_PORT``, ``INTERPRETER_API_KEY`` (the
 token), ``INTERPRETER_MAX_SESSIONS``, ``INTERPRETER_AUTH_TIMEOUT`` (seconds a websocket
 client has to authenticate), ``INTERPRETER_ALLOWED_ORIGINS`` and
-``INTERPRETER_ALLOWED_HOSTS`` (comma-separated). Without a configured token one is
-generated, but only for a loopback address: exposing the server needs an explicit token.
+``INTERPRETER_ALLOWED_HOSTS`` (comma-separated), ``INTERPRETER_ALLOWED_MODELS``
+(comma-separated models a client may switch its session to, ``*`` for any; by default the
+model is the operator's alone). Without a configured token one is generated, but only for
+a loopback address: exposing the server needs an explicit token.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class ServerSettings:
     auth_timeout: float = DEFAULT_AUTH_TIMEOUT
     allowed_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    #: The models a client may switch to (``*``: any); none: the operator's model only.
+    allowed_models: tuple[str, ...] = ()
     token_generated: bool = field(default=False, compare=False)
 
 
@@ -88,6 +92,12 @@ def _list_env(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
 
 
+def _allowed_models(env: Mapping[str, str], operator_model: str) -> tuple[str, ...]:
+    """``INTERPRETER_ALLOWED_MODELS``, with the operator's model (to switch back to)."""
+    listed = _list_env(env, "INTERPRETER_ALLOWED_MODELS")
+    return (*listed, operator_model) if listed and operator_model not in listed else listed
+
+
 def settings_for(
     interp: OpenInterpreter,
     host: str | None = None,
@@ -120,5 +130,6 @@ def settings_for(
         auth_timeout=_seconds_env(env, "INTERPRETER_AUTH_TIMEOUT", DEFAULT_AUTH_TIMEOUT),
         allowed_origins=_list_env(env, "INTERPRETER_ALLOWED_ORIGINS"),
         allowed_hosts=_list_env(env, "INTERPRETER_ALLOWED_HOSTS"),
+        allowed_models=_allowed_models(env, interp.llm.model),
         token_generated=generated,
     )

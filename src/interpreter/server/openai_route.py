@@ -5,7 +5,8 @@ The last user message is the input; the session (header ``X-Session-Id``, else t
 Markdown message, streamed as SSE ``chat.completion.chunk`` events or whole. Code that
 needs approval ends the reply with a question; a next message of "yes" runs it (anything
 else declines it). ``{STOP}`` stops the session's run; ``{AUTO_RUN_OFF}`` turns auto-run
-off; ``{AUTO_RUN_ON}`` is refused.
+off; ``{AUTO_RUN_ON}`` is refused. The request's ``model`` is only named back in the
+reply: the model that answers is the operator's (or the session's, see settings_api.py).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ server message, then the ``complete`` status:
 - ``reset``: a new, empty conversation (the languages restart); answered with an empty
   ``conversation``.
 - ``settings`` with ``"settings": {...}`` (optional): changes the session's settings under
-  ``/settings``' allow-list (auto-run can only be switched off); answered
+  ``/settings``' allow-list (auto-run can only be switched off; the model only to one the
+  operator allows); answered
   ``{"role": "server", "type": "settings", "content": <the readable settings>}``.
 
 After each response the server sends ``{"role": "server", "type": "usage", "content":
@@ -20,7 +21,7 @@ After each response the server sends ``{"role": "server", "type": "usage", "cont
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,13 +53,17 @@ def usage_message(interp: OpenInterpreter) -> dict[str, Any]:
 
 
 async def run_session_command(
-    session: Session, name: str, command: Mapping[str, Any]
+    session: Session,
+    name: str,
+    command: Mapping[str, Any],
+    allowed_models: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Does the command ``name`` (one of ``SESSION_COMMANDS``); returns the reply message."""
+    """Does the command ``name`` (one of ``SESSION_COMMANDS``); returns the reply message.
+    ``allowed_models``: the models ``settings`` may switch to (settings_api.py)."""
     if session.busy:
         raise CommandError(f"cannot {name} while a reply is running (stop it first)")
     if name == "settings":
-        return _settings(session.interp, command.get("settings") or {})
+        return _settings(session.interp, command.get("settings") or {}, allowed_models)
     await session.settle()  # pending code is declined
     if name == "resume":
         return await _resume(session.interp, command.get("conversation"))
@@ -85,12 +90,14 @@ async def _resume(interp: OpenInterpreter, name: Any) -> dict[str, Any]:
     return _conversation(loaded)
 
 
-def _settings(interp: OpenInterpreter, payload: Any) -> dict[str, Any]:
+def _settings(
+    interp: OpenInterpreter, payload: Any, allowed_models: Collection[str]
+) -> dict[str, Any]:
     from .settings_api import SettingsError, apply_settings, jsonable, settings_view
 
     if payload:
         try:
-            apply_settings(interp, payload)
+            apply_settings(interp, payload, allowed_models)
         except SettingsError as err:
             raise CommandError(err.message) from None
     return {"role": "server", "type": "settings", "content": jsonable(settings_view(interp))}

@@ -216,8 +216,10 @@ class SessionRegistry:
         *,
         max_sessions: int = 32,
         idle_timeout: float = 1800.0,
+        allowed_models: tuple[str, ...] = (),
     ) -> None:
         self.factory = factory
+        self.allowed_models = allowed_models  # the models clients may switch to
         self.max_sessions = max_sessions
         self.idle_timeout = idle_timeout
         self.sessions: dict[str, Session] = {}
@@ -252,7 +254,7 @@ class SessionRegistry:
 
         interp = self.factory()
         if self.overrides:
-            apply_settings(interp, self.overrides)
+            apply_settings(interp, self.overrides, self.allowed_models)
         return interp
 
     async def close(self, session_id: str) -> None:

@@ -1,26 +1,30 @@
 """What ``/settings`` may read and change, by allow-list.
 
-Clients may tune the conversation (instructions, model name, limits, messages). They may
+Clients may tune the conversation (custom instructions, temperature, limits). They may
 not touch what keeps the operator safe: auto-run (it can only be switched off), safe
-mode, where and with which key the model is reached, the budget, the computer, and where
-conversations are written. The API key is never returned.
+mode, the system message, the messages (the conversation is the session's own record:
+``resume`` and ``reset`` change it), the model and where and with which key it is reached,
+the budget, the computer, and where conversations are written. The API key is never
+returned.
+
+The model is the operator's choice: a client may switch only to a model the operator
+allows (``allowed_models``: the server's ``INTERPRETER_ALLOWED_MODELS``; ``*`` allows
+any), and never to one that would take the operator's own ``api_key`` to another
+provider or server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from ..settings import SETTINGS, Setting
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
+    from ..llm.providers import Route
 
 Check = Callable[[Any], bool]
-
-
-def _messages(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(m, dict) for m in value)
 
 
 def _with_access(section: str, *access: str) -> tuple[Setting, ...]:
@@ -28,10 +32,7 @@ def _with_access(section: str, *access: str) -> tuple[Setting, ...]:
 
 
 #: From the settings table (interpreter/settings.py): what clients may change ...
-WRITABLE: dict[str, Check] = {
-    **{s.name: s.kind.accepts for s in _with_access("top", "write")},
-    "messages": _messages,
-}
+WRITABLE: dict[str, Check] = {s.name: s.kind.accepts for s in _with_access("top", "write")}
 LLM_WRITABLE: dict[str, Check] = {s.name: s.kind.accepts for s in _with_access("llm", "write")}
 #: ... what they may only read (``auto_run`` may also be switched off) ...
 READ_ONLY = tuple(s.name for s in _with_access("top", "read", "switch_off"))
@@ -39,8 +40,10 @@ LLM_READ_ONLY = tuple(s.name for s in _with_access("llm", "read"))
 #: ... and what is refused with 403 (any other attribute of the interpreter, too).
 PROTECTED = frozenset(
     {s.name for s in SETTINGS if s.section == "top" and s.attribute and s.name not in WRITABLE}
-    | {"computer", "approval_callback", "conversation_filename"}
+    | {"computer", "approval_callback", "conversation_filename", "messages"}
 )
+#: ``allowed_models`` entry that allows any model.
+ANY_MODEL = "*"
 
 
 class SettingsError(Exception):
@@ -56,10 +59,49 @@ def _protected(name: str) -> SettingsError:
     return SettingsError(403, f"the setting {name!r} cannot be changed through the server (safety)")
 
 
-def _check_llm(interp: OpenInterpreter, value: Any) -> None:
+def _check_model(interp: OpenInterpreter, model: Any, allowed: Collection[str]) -> None:
+    """A change of ``llm.model``: to a model the operator allows, on the same provider and
+    server when the operator gave the key itself."""
+    if not isinstance(model, str) or not model.strip():
+        raise SettingsError(400, f"invalid value for 'llm.model': {model!r}")
+    if model == interp.llm.model:
+        return
+    if model not in allowed and ANY_MODEL not in allowed:
+        offered = ", ".join(sorted(allowed))
+        why = f"the operator allows: {offered}" if offered else "set by the operator"
+        raise SettingsError(403, f"the model cannot be changed through the server ({why})")
+    if interp.llm.api_key:
+        here, there = _route(interp, interp.llm.model), _route(interp, model)
+        if _where(there) != _where(here):
+            to = there.provider if there.provider != here.provider else there.server
+            raise SettingsError(
+                403, f"the model {model!r} would take the operator's API key to {to}"
+            )
+
+
+def _route(interp: OpenInterpreter, model: str) -> Route:
+    from ..llm.providers import choose_route
+
+    return choose_route(model, api_base=interp.llm.api_base, api_key="(the operator's)")
+
+
+def _where(route: Route) -> tuple[str, str, str, str | None]:
+    """Who a route's requests (and key) go to: LiteLLM's provider is its prefix."""
+    return (
+        route.kind,
+        route.provider,
+        route.api_base,
+        route.prefix if route.kind == "litellm" else None,
+    )
+
+
+def _check_llm(interp: OpenInterpreter, value: Any, allowed: Collection[str]) -> None:
     if not isinstance(value, dict):
         raise SettingsError(400, "'llm' must be an object of model settings")
     for key, sub in value.items():
+        if key == "model":
+            _check_model(interp, sub, allowed)
+            continue
         check = LLM_WRITABLE.get(key)
         if check is None:
             if hasattr(interp.llm, key):
@@ -69,9 +111,9 @@ def _check_llm(interp: OpenInterpreter, value: Any) -> None:
             raise SettingsError(400, f"invalid value for 'llm.{key}': {sub!r}")
 
 
-def _check(interp: OpenInterpreter, key: str, value: Any) -> None:
+def _check(interp: OpenInterpreter, key: str, value: Any, allowed: Collection[str]) -> None:
     if key == "llm":
-        _check_llm(interp, value)
+        _check_llm(interp, value, allowed)
     elif key == "auto_run" and value is False:
         return  # switching auto-run off is always allowed
     elif key in WRITABLE:
@@ -83,28 +125,26 @@ def _check(interp: OpenInterpreter, key: str, value: Any) -> None:
         raise SettingsError(404, f"unknown setting {key!r}")
 
 
-def validate_settings(interp: OpenInterpreter, payload: Any) -> None:
-    """Raises ``SettingsError`` unless every change in ``payload`` is allowed."""
+def validate_settings(
+    interp: OpenInterpreter, payload: Any, allowed_models: Collection[str] = ()
+) -> None:
+    """Raises ``SettingsError`` unless every change in ``payload`` is allowed
+    (``allowed_models``: the models a client may switch to, see the module docstring)."""
     if not isinstance(payload, dict):
         raise SettingsError(400, "settings must be a JSON object")
     for key, value in payload.items():
-        _check(interp, str(key), value)
+        _check(interp, str(key), value, allowed_models)
 
 
-def apply_settings(interp: OpenInterpreter, payload: dict[str, Any]) -> None:
+def apply_settings(
+    interp: OpenInterpreter, payload: dict[str, Any], allowed_models: Collection[str] = ()
+) -> None:
     """Validates, then applies all of ``payload`` (nothing is applied on error)."""
-    from ..lmc import MessageError, normalize_all
-
-    validate_settings(interp, payload)
+    validate_settings(interp, payload, allowed_models)
     for key, value in payload.items():
         if key == "llm":
             for sub, sub_value in value.items():
                 setattr(interp.llm, sub, sub_value)
-        elif key == "messages":
-            try:
-                interp.messages = normalize_all(value)
-            except MessageError as err:
-                raise SettingsError(400, f"invalid messages: {err}") from err
         else:
             setattr(interp, key, value)
 
@@ -118,7 +158,7 @@ def llm_view(interp: OpenInterpreter) -> dict[str, Any]:
 
 def settings_view(interp: OpenInterpreter) -> dict[str, Any]:
     """The readable settings (never the API key, nor the messages)."""
-    view = {name: getattr(interp, name, None) for name in WRITABLE if name != "messages"}
+    view = {name: getattr(interp, name, None) for name in WRITABLE}
     view.update({name: getattr(interp, name, None) for name in READ_ONLY})
     view["llm"] = llm_view(interp)
     return view

@@ -5,7 +5,9 @@
 The address carries the token in its fragment (``/ui/#token=...``), which browsers never
 send to a server. A browser is opened only where one can be (a desktop session, or
 ``BROWSER`` set), through a private redirect file so the token stays off the command
-line of the browser process; otherwise, and always, the address is printed.
+line of the browser process; otherwise, and always, the address is printed. Plain ``--ui``
+on a loopback address lets the page switch the model (any, unless
+``INTERPRETER_ALLOWED_MODELS`` says which); ``--server --ui`` keeps the server's rule.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .security import WILDCARD_HOSTS
+from .security import WILDCARD_HOSTS, is_loopback
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
@@ -95,10 +97,15 @@ def _cleanup(page: Path | None) -> None:
 
 def _settings(interp: OpenInterpreter, server_mode: bool) -> ServerSettings:
     from .config import settings_for
+    from .settings_api import ANY_MODEL
 
     chosen = os.environ.get("INTERPRETER_PORT", "").strip()
     port = None if server_mode or chosen else 0  # 0: any free port
-    return settings_for(interp, None, port)
+    settings = settings_for(interp, None, port)
+    if not server_mode and not settings.allowed_models and is_loopback(settings.host):
+        # the operator's own browser on this machine: the UI's model field works
+        settings = dataclasses.replace(settings, allowed_models=(ANY_MODEL,))
+    return settings
 
 
 def serve_ui(interp: OpenInterpreter, *, server_mode: bool = False) -> int:

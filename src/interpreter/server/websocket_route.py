@@ -49,9 +49,12 @@ def server_error(message: str) -> dict[str, Any]:
 class Connection:
     """One websocket client and its session."""
 
-    def __init__(self, ws: WebSocket, session: Session) -> None:
+    def __init__(
+        self, ws: WebSocket, session: Session, allowed_models: tuple[str, ...] = ()
+    ) -> None:
         self.ws = ws
         self.session = session
+        self.allowed_models = allowed_models  # what ``settings`` may switch the model to
         self.inbox = Inbox()
         self.forwarder: asyncio.Task[None] | None = None
         self._send_lock = asyncio.Lock()
@@ -115,7 +118,7 @@ class Connection:
                 await run.stopped()
         elif name in SESSION_COMMANDS:
             try:
-                reply = await run_session_command(self.session, name, command)
+                reply = await run_session_command(self.session, name, command, self.allowed_models)
             except CommandError as err:
                 await self.fail(str(err))
                 return
@@ -210,7 +213,7 @@ async def websocket_endpoint(ws: WebSocket, state: ServerState) -> None:
         await ws.close(code=1013)
         return
     session.attached = True
-    connection = Connection(ws, session)
+    connection = Connection(ws, session, state.settings.allowed_models)
     try:
         await connection.serve()
     finally:

@@ -23,9 +23,12 @@ from .atomic import atomic_write_text, is_temp_name
 from .redaction import MIN_SECRET_LENGTH
 
 #: What a saved message keeps: the LMC fields, and our own keys, which 0.4.3 ignores:
-#: ``call_id`` and ``tool`` of code messages (the provider's tool-call id; a call of another
-#: tool) and ``summary`` (a summary of the messages before it: core/compaction.py).
-LMC_FIELDS = ("role", "type", "format", "content", "recipient", "call_id", "tool", "summary")
+#: ``call_id``, ``extra`` and ``tool`` of code messages (the provider's tool-call id and its
+#: own fields of the call; a call of another tool) and ``summary`` (a summary of the
+#: messages before it: core/compaction.py).
+LMC_FIELDS = (
+    "role", "type", "format", "content", "recipient", "call_id", "extra", "tool", "summary"
+)  # fmt: skip
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
 STREAM_ONLY = frozenset({("console", "active_line"), ("confirmation", "execution")})
 REDACTED = "[REDACTED]"
@@ -241,6 +244,8 @@ def _lmc_problem(message: Any) -> str | None:
         return "no 'content'"
     if "call_id" in message and not isinstance(message["call_id"], str):
         return "'call_id' is not text"
+    if "extra" in message and not isinstance(message["extra"], dict):
+        return "'extra' is not an object"
     tool = message.get("tool")
     if "tool" in message and not (
         isinstance(tool, dict)

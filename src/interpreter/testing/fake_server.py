@@ -25,6 +25,9 @@ Replies (a dataclass; combine with ``+``):
 - ``Reply.cut(reply, after_events=N)``: the connection drops after N SSE events.
 - ``Reply.malformed()``: the stream carries an event that is not JSON.
 - ``Reply.delay(seconds, reply=None)``: wait ``seconds`` before each streamed event.
+- ``Reply.raw_sse(stream)`` / ``Reply.transcript(path)``: a provider's stream replayed
+  byte for byte (tests/fixtures/wire/ holds transcripts of real providers' formats), on
+  any route; ``cut_after`` and ``delay`` count its events.
 - ``Reply(..., prompt_tokens=..., completion_tokens=..., cached_tokens=...)``: the usage
   reported (sent in the last chunk when the request asks ``stream_options.include_usage``;
   estimated otherwise); cached tokens as OpenAI's ``prompt_tokens_details.cached_tokens``
@@ -40,6 +43,10 @@ length only), ``"show_num_ctx"`` (the same with a ``num_ctx N`` parameter), ``"p
 ``/v1/models``), ``"lmstudio"`` (``GET /api/v0/models``, loaded), ``"lmstudio_unloaded"``
 (the same, only ``max_context_length``) or ``"lmstudio_v1"`` (``GET /api/v1/models``).
 ``models=(...)`` sets the listed model ids; ``get_paths`` records the GET/show paths asked.
+It also serves as a plain-HTTP proxy: with ``HTTP_PROXY=http://127.0.0.1:PORT`` a client
+sends ``POST http://api.mistral.ai/v1/chat/completions`` here and gets the script's reply,
+so a client talking to a provider's host name can be tested offline
+(``request_headers[i]["host"]`` is the host it asked for).
 With the script empty the server answers 500
 ``fake server: no scripted reply left``. ``FakeModelServer(responder=fn)`` computes each
 reply as ``fn(request_json) -> Reply`` instead. ``FakeModelServer(log_path=...)`` appends
@@ -71,6 +78,7 @@ from .replies import (
     anthropic_message,
     openai_completion,
     openai_events,
+    raw_events,
 )
 
 __all__ = ["MODEL_NAME", "NO_REPLY_LEFT", "FakeModelServer", "Reply", "ToolCall", "main"]
@@ -133,7 +141,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(reply, request, anthropic=path.endswith("/messages"))
 
     def _answer(self, reply: Reply, request: dict[str, Any], anthropic: bool) -> None:
-        if reply.status_code >= 400:
+        if reply.raw is not None:
+            self._stream(raw_events(reply.raw), reply)
+        elif reply.status_code >= 400:
             extra = {"retry-after": reply.retry_after} if reply.retry_after else {}
             self._send_json(reply.status_code, _error_body(reply, anthropic), extra)
         elif request.get("stream"):
@@ -153,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _stream(self, events: Sequence[str], reply: Reply) -> None:
+    def _stream(self, events: Sequence[str | bytes], reply: Reply) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
@@ -170,11 +180,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _write_events(self, events: Iterable[str], delay: float) -> None:
+    def _write_events(self, events: Iterable[str | bytes], delay: float) -> None:
         buffer: list[bytes] = []
         size = 0
         for event in events:
-            data = event.encode()
+            data = event.encode() if isinstance(event, str) else event
             if delay:
                 time.sleep(delay)
                 self._write_chunk(data)

@@ -12,6 +12,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "anthropic_message",
     "openai_completion",
     "openai_events",
+    "raw_events",
 ]
 
 MODEL_NAME = "fake-model"
@@ -55,6 +57,17 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cached_tokens: int = 0
+    raw: bytes | None = None
+
+    @classmethod
+    def raw_sse(cls, stream: str | bytes) -> Reply:
+        """A provider's stream as it came, byte for byte (sent whatever the route)."""
+        return cls(raw=stream.encode() if isinstance(stream, str) else stream)
+
+    @classmethod
+    def transcript(cls, path: str | Path) -> Reply:
+        """``raw_sse`` of a transcript file (tests/fixtures/wire/*.sse)."""
+        return cls.raw_sse(Path(path).read_bytes())
 
     @classmethod
     def text(cls, content: str, chunk_size: int | None = None) -> Reply:
@@ -108,9 +121,18 @@ class Reply:
         """Build a reply from JSON: keys ``text``, ``tool_call`` {language, code},
         ``raw_arguments``, ``status`` (+ ``retry_after``, ``body``), ``chunk_size``,
         ``cut_after``, ``malformed``, ``delay``, ``prompt_tokens``, ``completion_tokens``,
-        ``cached_tokens``."""
+        ``cached_tokens``; or ``raw_sse`` (the stream as text) or ``transcript`` (a file),
+        with ``cut_after`` and ``delay``."""
         if "status" in data:
             return cls.status(int(data["status"]), data.get("retry_after"), data.get("body"))
+        if "raw_sse" in data or "transcript" in data:
+            raw = (
+                cls.raw_sse(str(data["raw_sse"]))
+                if "raw_sse" in data
+                else cls.transcript(str(data["transcript"]))
+            )
+            delay = float(data.get("delay", 0.0))
+            return replace(raw, cut_after=data.get("cut_after"), chunk_delay=delay)
         reply = cls.text(str(data.get("text", "")), data.get("chunk_size"))
         if "tool_call" in data:
             tc = data["tool_call"]
@@ -163,6 +185,14 @@ def _pieces(text: str, size: int | None, default_words: int = 3) -> list[str]:
         return [text[i : i + size] for i in range(0, len(text), size)]
     words = _WORDS.findall(text)
     return ["".join(words[i : i + default_words]) for i in range(0, len(words), default_words)]
+
+
+_EVENT = re.compile(rb".*?(?:\r\n\r\n|\n\n|\r\r)|.+", re.DOTALL)
+
+
+def raw_events(raw: bytes) -> list[bytes]:
+    """A raw stream cut after each event (its blank line kept), the bytes unchanged."""
+    return [m.group(0) for m in _EVENT.finditer(raw)]
 
 
 def _call_id(tc: ToolCall, index: int) -> str:
