@@ -34,6 +34,9 @@ def test_undo_puts_the_files_back_after_approved_code(
         cli.expect_text("The files are changed.")
         cli.prompt()
         assert tree_state(work) != before
+        cli.send_line("%checkpoints")
+        cli.expect_text("%restore ID puts the files back")
+        cli.prompt()
         cli.send_line("%undo")
         cli.expect_text("Undo (m)essages, (f)iles, (b)oth, or (c)ancel?")
         cli.send_line("b")
@@ -41,9 +44,6 @@ def test_undo_puts_the_files_back_after_approved_code(
         cli.expect_text("Removed 4 message(s)")
         cli.prompt()
         assert tree_state(work) == before
-        cli.send_line("%checkpoints")
-        cli.expect_text("%restore ID puts the files back")
-        cli.prompt()
         assert cli.quit() == 0
     finally:
         cli.kill()

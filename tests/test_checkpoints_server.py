@@ -63,7 +63,7 @@ def test_rest_routes_list_diff_and_restore(served, model, tree) -> None:
         assert diff["checkpoint"] == listed["id"]
         assert {"path": "d0/f0.txt", "status": "deleted", "added": 0, "removed": 1,
                 "binary": False} in diff["changes"]  # fmt: skip
-        assert "+file 0" in diff["patch"]  # restoring brings its line back
+        assert "-file 0" in diff["patch"]  # the run deleted its line
         restored = client.post(f"/checkpoints/{listed['id']}/restore").json()
         assert restored["restored"] == listed["id"] and restored["saved"]
         assert tree_state(tree) == before

@@ -12,13 +12,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..core.checkpoints import exchange_start, first_checkpoint
 
 if TYPE_CHECKING:
+    from ..core.interpreter import OpenInterpreter
     from ..store.checkpoints import Checkpoint, Diff
-    from .magic import MagicContext
+
+
+class MagicContext(Protocol):
+    """What these commands use of terminal/magic.py's context."""
+
+    @property
+    def interp(self) -> OpenInterpreter: ...
+    @property
+    def say(self) -> Callable[[str], None]: ...
+    @property
+    def ask(self) -> Callable[[str], str]: ...
+    @property
+    def show_code(self) -> Callable[[str, str], None] | None: ...
+
 
 __all__ = ["checkpoints_command", "restore_command", "summary_lines", "undo_command"]
 
