@@ -232,7 +232,8 @@ def test_settings_command_changes_to_an_allowed_model_but_never_turns_auto_run_o
 def test_unknown_command_is_an_error(ui: ServerThread) -> None:
     with ws(ui) as client:
         assert errors_of(command(client, "dance")) == [
-            "unknown command 'dance' (use go, decline, stop, resume, reset or settings)"
+            "unknown command 'dance' (use go, decline, stop, resume, reset, settings, checkpoints, "
+            "checkpoint_diff or restore)"
         ]
 
 

@@ -251,6 +251,16 @@ SETTINGS: tuple[Setting, ...] = (
     _top("offload_threshold", OPT_INT, None,
          "characters of program output above which it is kept in a file (null: max_output)",
          env="INTERPRETER_OFFLOAD_THRESHOLD", server="write"),
+    # -- checkpoints: undo what code did -----------------------------------------------------
+    _top("checkpoints_enabled", BOOL, True,
+         "snapshot the working folder before each approved run (a git store of our own in "
+         "the conversation's data folder), so that %undo and %restore can put files back",
+         env="INTERPRETER_CHECKPOINTS", flag="no_checkpoints", negated_flag=True,
+         flag_help="do not snapshot the working folder before code runs (%undo then "
+         "only removes messages)", server="write"),
+    _top("checkpoint_size_cap", INT, 20 * 1024 * 1024,
+         "files bigger than this many bytes are left out of checkpoints (said once)",
+         env="INTERPRETER_CHECKPOINT_SIZE_CAP", server="write"),
     # -- conversations ---------------------------------------------------------------------
     _top("conversation_history", BOOL, True, "save each conversation as JSON",
          env="INTERPRETER_CONVERSATION_HISTORY", server="read"),

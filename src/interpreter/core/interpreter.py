@@ -21,6 +21,7 @@ from .tools import Tools
 if TYPE_CHECKING:
     from ..store.conversation_writer import Saved
     from ..store.kernel_log import KernelLog
+    from .checkpoints import Checkpoints
     from .compaction import CompactionResult
     from .notebook_live import LiveNotebook
     from .turn import TurnContext
@@ -78,6 +79,8 @@ class OpenInterpreter:
     compact_at: float
     offload_output: bool
     offload_threshold: int | None
+    checkpoints_enabled: bool
+    checkpoint_size_cap: int
     #: MCP servers whose tools the model may call (interpreter/mcp/config.py)
     mcp_servers: dict[str, Any]
     conversation_history: bool
@@ -124,6 +127,7 @@ class OpenInterpreter:
         self._kernel_log: KernelLog | None = None  # the kernel's messages, for notebooks
         self._live_notebook: LiveNotebook | None = None
         self._extensions: dict[str, Extension] = {}  # core/extensions.py, made on first use
+        self._checkpoints: Checkpoints | None = None
         if load_profile and os.environ.get("INTERPRETER_NO_DEFAULT_PROFILE") != "1":
             from ..store.profiles import load_default_profile_into
 
@@ -157,6 +161,16 @@ class OpenInterpreter:
             self._save_conversation()  # names the file
         name = self.conversation_filename
         return conversation_data_dir(Path(name).stem if name else self._session_id)
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """The working folder as it was before each run of this conversation
+        (core/checkpoints.py): ``list()``, ``diff(id)``, ``touched(id)``, ``restore(id)``."""
+        if self._checkpoints is None:
+            from .checkpoints import Checkpoints
+
+            self._checkpoints = Checkpoints(self)
+        return self._checkpoints
 
     def extension(self, name: str) -> Any:
         """This interpreter's part ``name`` (core/extensions.py), made on first use."""
@@ -365,6 +379,7 @@ class OpenInterpreter:
             finished=self._finished,
             data_dir=self.conversation_data_dir,
             inserted=self._inserted.append,
+            checkpoint=self.checkpoints.before_run,
         )
 
     def _finished(self, reason: str) -> None:

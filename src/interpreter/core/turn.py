@@ -116,6 +116,8 @@ class TurnContext:
     ``finished(reason)``: how the turn ended, one of :data:`STOP_REASONS`.
     ``data_dir()``: the conversation's data folder (long output is kept there; None: not
     kept). ``inserted(index)``: a summary was put into ``messages`` at ``index``.
+    ``checkpoint(code, language)``: snapshot the files before approved code runs (its id
+    or None, and notices for the user: core/checkpoints.py).
     """
 
     settings: TurnSettings
@@ -126,6 +128,7 @@ class TurnContext:
     finished: Callable[[str], None] = lambda reason: None
     data_dir: Callable[[], Path] | None = None
     inserted: Callable[[int], None] = lambda index: None
+    checkpoint: Callable[[str, str], tuple[str | None, list[str]]] = lambda code, lang: (None, [])
 
 
 class _Draft:
@@ -381,6 +384,7 @@ class Turn:
                     yield from self._record(problem)
                     continue
             block.message["content"] = decision
+            yield from self._checkpoint(block, decision)
             number = self._code_number(block.message)
             output = yield from self._execute(block, decision, number)
             if stopped():
@@ -388,6 +392,14 @@ class Turn:
             if (yield from self._repeating(block.language, decision, output)):
                 return "repeating"
         return None
+
+    def _checkpoint(self, block: CodeBlock, code: str) -> Stream:
+        """The files as they are, kept before ``code`` runs (so %undo can put them back)."""
+        checkpoint, notices = self.context.checkpoint(code, block.language)
+        for text in notices:
+            yield from self._notice(text + "\n")
+        if checkpoint is not None:
+            block.message["checkpoint"] = checkpoint
 
     def _repeating(self, language: str, code: str, output: str) -> _Step[bool]:
         """Whether the turn stops because the model goes round in circles (auto_run);

@@ -156,10 +156,11 @@ def wrap(
 
 
 def _protected(writable: Sequence[str]) -> list[Protected]:
-    from ..store.paths import config_dir
+    from ..store.paths import config_dir, data_dir
 
     home = os.path.realpath(os.path.expanduser("~"))
-    return protected_paths(home, os.path.realpath(config_dir()), writable)
+    own_data = os.path.realpath(data_dir())
+    return protected_paths(home, os.path.realpath(config_dir()), writable, own_data)
 
 
 def _plan(writable: Sequence[str]) -> list[Mount]:

@@ -62,16 +62,23 @@ def within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def protected_paths(home: str, config_dir: str, writable: Sequence[str]) -> list[Protected]:
+def protected_paths(
+    home: str, config_dir: str, writable: Sequence[str], data_dir: str | None = None
+) -> list[Protected]:
     """Everything to keep read-only that lies inside one of the ``writable`` folders.
 
-    Creates, if missing, our config dir and the ``hooks`` folder of each repository found.
+    ``data_dir``: our data folder (checkpoint stores, kept output), kept read-only too so
+    that code cannot rewrite the checkpoints that undo it. Creates, if missing, our config
+    and data dirs and the ``hooks`` folder of each repository found.
     """
     roots = [os.path.realpath(w) for w in writable]
     found = [Protected(os.path.join(home, name)) for name in HOME_FILES]
-    if _inside(config_dir, roots):
-        os.makedirs(config_dir, mode=0o700, exist_ok=True)
-    found.append(Protected(config_dir))
+    for own in (config_dir, data_dir):
+        if own is None:
+            continue
+        if _inside(own, roots):
+            os.makedirs(own, mode=0o700, exist_ok=True)
+        found.append(Protected(own))
     for root in roots:
         for git in _git_entries(root):
             found.extend(_git_protections(git))

@@ -47,6 +47,7 @@ def create_app(settings: ServerSettings, *, ui: bool = False) -> FastAPI:
     """The server app for ``settings`` (tests start it with uvicorn on loopback)."""
     from fastapi import FastAPI
 
+    from .checkpoints_route import add_checkpoint_routes
     from .conversations_route import add_conversation_routes
     from .security import HostPolicy, RequestGuard
     from .ui_route import UI_PATH, add_ui_routes
@@ -64,6 +65,7 @@ def create_app(settings: ServerSettings, *, ui: bool = False) -> FastAPI:
     app.state.server = state
     _add_routes(app, state)
     add_conversation_routes(app, state)
+    add_checkpoint_routes(app, state)
     if ui:
         add_ui_routes(app)
     policy = HostPolicy(

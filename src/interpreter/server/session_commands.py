@@ -13,6 +13,10 @@ server message, then the ``complete`` status:
   operator allows); answered
   ``{"role": "server", "type": "settings", "content": <the readable settings>}``.
 
+- ``checkpoints``, ``checkpoint_diff`` and ``restore`` (with ``"checkpoint": ID``): the
+  session's checkpoints of its files, what restoring one changes back, and restoring it
+  (server/checkpoints_route.py).
+
 After each response the server sends ``{"role": "server", "type": "usage", "content":
 {"model", "prompt_tokens", "completion_tokens", "total_tokens", "cost", "max_budget"}}``
 (the session's totals so far; ``cost`` in USD, 0 where unknown) before ``complete``.
@@ -24,13 +28,15 @@ import asyncio
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .checkpoints_route import CHECKPOINT_COMMANDS, checkpoint_command
+
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
     from .sessions import Session
 
 __all__ = ["CommandError", "SESSION_COMMANDS", "run_session_command", "usage_message"]
 
-SESSION_COMMANDS = ("resume", "reset", "settings")
+SESSION_COMMANDS = ("resume", "reset", "settings", *CHECKPOINT_COMMANDS)
 
 
 class CommandError(Exception):
@@ -64,11 +70,24 @@ async def run_session_command(
         raise CommandError(f"cannot {name} while a reply is running (stop it first)")
     if name == "settings":
         return _settings(session.interp, command.get("settings") or {}, allowed_models)
+    if name in CHECKPOINT_COMMANDS:
+        return await _checkpoints(session.interp, name, command)
     await session.settle()  # pending code is declined
     if name == "resume":
         return await _resume(session.interp, command.get("conversation"))
     await asyncio.to_thread(session.interp.reset)
     return _conversation({"name": None, "title": None, "messages": []})
+
+
+async def _checkpoints(
+    interp: OpenInterpreter, name: str, command: Mapping[str, Any]
+) -> dict[str, Any]:
+    from ..store.checkpoints import CheckpointError
+
+    try:
+        return await checkpoint_command(interp, name, dict(command))
+    except (CheckpointError, ValueError) as err:
+        raise CommandError(str(err)) from None
 
 
 def _conversation(content: dict[str, Any]) -> dict[str, Any]:

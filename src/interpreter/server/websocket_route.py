@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMPLETE = {"role": "server", "type": "status", "content": "complete"}
-KNOWN_COMMANDS = "use go, decline, stop, resume, reset or settings"
+KNOWN_COMMANDS = (
+    "use go, decline, stop, resume, reset, settings, checkpoints, checkpoint_diff or restore"
+)
 
 
 def server_error(message: str) -> dict[str, Any]:

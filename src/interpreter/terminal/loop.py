@@ -50,5 +50,5 @@ def prompt_loop(
 def _magic(interp: OpenInterpreter, ui: TerminalUI, text: str) -> None:
     from .magic import MagicContext, run_magic
 
-    run_magic(MagicContext(interp, ui.say, ui.renderer.feed), text)
+    run_magic(MagicContext(interp, ui.say, ui.renderer.feed, ui.ask, ui.show_code), text)
     ui.renderer.close()

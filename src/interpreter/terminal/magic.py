@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..settings import SETTINGS, Setting, holder
+from .undo import checkpoints_command, restore_command, undo_command
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
@@ -25,7 +26,10 @@ __all__ = ["MagicContext", "parse_magic", "run_magic", "is_magic", "HELP", "full
 HELP = """\
 %% <command>         run a shell command (not added to the conversation)
 %reset               start a new conversation (the one before stays saved)
-%undo                remove your last message and everything after it
+%undo [N]            remove your last message (or N) and what followed; offers to put
+                     back the files the code changed (a checkpoint is taken before each run)
+%checkpoints         the checkpoints of this conversation: time, code, files touched
+%restore ID          put the files back as they were at checkpoint ID (asks first)
 %verbose [true|false] show (or stop showing) detailed logs
 %auto_run [true|false] run code without asking (or ask again)
 %tokens [prompt]     tokens the next request would send, and what was spent so far
@@ -46,6 +50,10 @@ class MagicContext:
     interp: OpenInterpreter
     say: Callable[[str], None]
     show_chunk: Callable[[Mapping[str, Any]], None]
+    #: asks the user a question (``%undo``, ``%restore``); EOF counts as no
+    ask: Callable[[str], str] = input
+    #: shows text highlighted as ``language`` (None: plain ``say``)
+    show_code: Callable[[str, str], None] | None = None
 
 
 def is_magic(line: str) -> bool:
@@ -94,26 +102,6 @@ def _reset(ctx: MagicContext, arg: str) -> None:
         "The conversation was reset; the previous one stays saved as "
         f"{display_title(previous)!r} (interpreter --conversations resumes it)."
     )
-
-
-def _undo(ctx: MagicContext, arg: str) -> None:
-    messages = ctx.interp.messages
-    last_user = next(
-        (
-            i
-            for i in range(len(messages) - 1, -1, -1)
-            if messages[i].get("role") == "user" and not messages[i].get("summary")
-        ),
-        None,
-    )  # a summary (core/compaction.py) is not something the user said
-    if last_user is None:
-        ctx.say("Nothing to undo.")
-        return
-    removed = len(messages) - last_user
-    text = str(messages[last_user].get("content", ""))
-    del messages[last_user:]
-    ctx.interp._save_conversation()  # so that --conversations does not bring them back
-    ctx.say(f"Removed {removed} message(s), from your message: {text[:60]!r}")
 
 
 def full_system_message(interp: OpenInterpreter) -> str:
@@ -258,7 +246,9 @@ _COMMANDS: dict[str, Callable[[MagicContext, str], None]] = {
     "verbose": lambda ctx, arg: _toggle(ctx, arg, "verbose"),
     "auto_run": lambda ctx, arg: _toggle(ctx, arg, "auto_run"),
     "reset": _reset,
-    "undo": _undo,
+    "undo": undo_command,
+    "checkpoints": checkpoints_command,
+    "restore": restore_command,
     "tokens": _tokens,
     "compact": _compact,
     "info": _info,
