@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import bench_checkpoints
 import bench_computer
 import bench_context
 import bench_conversation
@@ -36,6 +37,7 @@ BENCHMARKS: list[tuple[str, Callable[[Options], list[Row]]]] = [
     ("terminal responsiveness", bench_terminal.collect),
     ("remote kernel (gateway)", bench_gateway.collect),
     ("MCP tool round trips", bench_mcp.collect),
+    ("Checkpoints of the working folder", bench_checkpoints.collect),
     ("web UI in Chromium", bench_ui.collect),
 ]
 

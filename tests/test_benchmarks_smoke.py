@@ -14,7 +14,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SCRIPTS = [
     "bench_import.py", "bench_computer.py", "bench_conversation.py", "bench_stream.py",
-    "bench_headless.py", "bench_context.py", "bench_mcp.py",
+    "bench_headless.py", "bench_context.py", "bench_mcp.py", "bench_checkpoints.py",
 ]  # fmt: skip
 FIGURE = re.compile(r"\d+(\.\d+)? (ms|s|MB)")
 

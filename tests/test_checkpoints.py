@@ -4,7 +4,6 @@ approved run, put back byte for byte by ``interpreter.checkpoints``, ``%undo`` a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,14 +73,15 @@ def test_a_run_is_undone_byte_for_byte_through_the_api(server, interp, tree) -> 
     assert "new/deeper/n0.txt" in tree_state(tree)
 
 
-def test_the_code_message_names_its_checkpoint_and_is_saved(server, interp, tree) -> None:
+def test_a_checkpoint_names_its_code_message_and_messages_stay_as_they_were(
+    server, interp, tree
+) -> None:
     change_tree(server, interp)
-    code = next(m for m in interp.messages if m["type"] == "code")
-    assert code.get("checkpoint") == interp.checkpoints.list()[0].id
-    saved = json.loads(
-        Path(interp.conversation_history_path, interp.conversation_filename).read_text()
-    )
-    assert any(m.get("checkpoint") == code["checkpoint"] for m in saved)
+    index = next(i for i, m in enumerate(interp.messages) if m["type"] == "code")
+    assert interp.checkpoints.list()[0].message == index
+    assert interp.checkpoints.since(0) == interp.checkpoints.list()[0].id
+    assert interp.checkpoints.since(index + 1) is None
+    assert all("checkpoint" not in m for m in interp.messages)
 
 
 def test_undo_offers_messages_files_or_both(server, interp, tree) -> None:
@@ -193,7 +193,6 @@ def test_checkpoints_can_be_switched_off(server, interp, tree) -> None:
     change_tree(server, interp, "print('no snapshot')")
     assert interp.checkpoints.list() == []
     assert not (interp.conversation_data_dir() / "checkpoints.git").exists()
-    assert all("checkpoint" not in m for m in interp.messages)
 
 
 def test_declined_code_takes_no_checkpoint(server, interp, tree) -> None:

@@ -70,8 +70,7 @@ class CodeMessage(TypedDict):
     provider's id of the tool call; ``extra``, the provider's own fields of that call,
     sent back with it (Gemini's ``extra_content`` with its thought signature); ``tool``,
     set when the model called a tool other than ``execute`` (the content is then code
-    doing what the call does); ``checkpoint``, the id of the checkpoint of the working
-    folder taken just before the code ran (core/checkpoints.py)."""
+    doing what the call does)."""
 
     role: Literal["assistant", "computer"]
     type: Literal["code"]
@@ -81,7 +80,6 @@ class CodeMessage(TypedDict):
     call_id: NotRequired[str]
     extra: NotRequired[dict[str, Any]]
     tool: NotRequired[ToolCallInfo]
-    checkpoint: NotRequired[str]
 
 
 class ConsoleMessage(TypedDict):

@@ -3,10 +3,10 @@
 Before code runs (any language, any tool, any surface) the turn calls :meth:`before_run`,
 which snapshots the folder the interpreter works in (the process's current directory)
 into the conversation's own git store (store/checkpoints.py, in
-``conversation_data_dir()/checkpoints.git``; never the user's ``.git``). The code message
-that ran then carries the checkpoint's id under our own ``checkpoint`` key, so ``%undo``
-knows which files to put back; conversations without it (older ones, Open Interpreter
-0.4.3's) load and undo messages as before.
+``conversation_data_dir()/checkpoints.git``; never the user's ``.git``). Each checkpoint
+records the index of its code message in the conversation, so ``%undo`` knows which files
+to put back; the messages themselves are unchanged (conversations without checkpoints,
+older ones and Open Interpreter 0.4.3's, undo messages as before).
 
 A store that cannot work (no git, a damaged store, a snapshot that takes too long) is one
 notice for the user, and checkpoints are off for the rest of the conversation: code runs
@@ -25,7 +25,7 @@ from ..lmc import Message
 if TYPE_CHECKING:
     from ..store.checkpoints import Checkpoint, CheckpointStore, Diff
 
-__all__ = ["Checkpoints", "CheckpointOwner", "exchange_start", "first_checkpoint"]
+__all__ = ["Checkpoints", "CheckpointOwner", "exchange_start"]
 
 STORE_NAME = "checkpoints.git"
 
@@ -54,9 +54,12 @@ class Checkpoints:
 
     # -- taken by the turn -------------------------------------------------------------
 
-    def before_run(self, code: str, language: str) -> tuple[str | None, list[str]]:
-        """Snapshot the working folder before ``code`` runs: the checkpoint's id (None when
-        checkpoints are off or failed) and one-line notices for the user."""
+    def before_run(
+        self, code: str, language: str, index: int | None = None
+    ) -> tuple[str | None, list[str]]:
+        """Snapshot the working folder before ``code`` (the code message at ``index`` in
+        the conversation) runs: the checkpoint's id (None when checkpoints are off or
+        failed) and one-line notices for the user."""
         if not self._owner.checkpoints_enabled:
             return None, []
         from ..store.checkpoints import CheckpointError
@@ -66,7 +69,7 @@ class Checkpoints:
             return None, []
         try:
             store = self._store()
-            checkpoint = store.snapshot(first_line(code), language)
+            checkpoint = store.snapshot(first_line(code), language, message=index)
             skipped = store.take_skipped()
         except CheckpointError as err:
             self._broken.add(git_dir)
@@ -80,6 +83,26 @@ class Checkpoints:
         if not self._git_dir().exists():
             return []
         return self._store().list()
+
+    def since(self, start: int) -> str | None:
+        """The checkpoint taken before the first run of the messages from ``start`` on
+        (None: nothing ran there, or nothing is known). Checkpoints record the index of
+        their code message; after an undo, indices are reused, so the search stops at the
+        newest checkpoint of an earlier message."""
+        from ..store.checkpoints import CheckpointError
+
+        try:
+            listed = self.list()
+        except CheckpointError:
+            return None
+        found = None
+        for checkpoint in reversed(listed):
+            if checkpoint.kind != "run" or checkpoint.message is None:
+                continue
+            if checkpoint.message < start:
+                break
+            found = checkpoint.id
+        return found
 
     def get(self, ref: str) -> Checkpoint:
         return self._store().get(self._resolve(ref))
@@ -155,13 +178,4 @@ def exchange_start(messages: Sequence[Message], count: int = 1) -> int | None:
             found += 1
             if found == count:
                 return index
-    return None
-
-
-def first_checkpoint(messages: Sequence[Message]) -> str | None:
-    """The checkpoint taken before the first run among ``messages`` (None: nothing ran)."""
-    for message in messages:
-        checkpoint = message.get("checkpoint")
-        if isinstance(checkpoint, str) and checkpoint:
-            return checkpoint
     return None

@@ -116,8 +116,9 @@ class TurnContext:
     ``finished(reason)``: how the turn ended, one of :data:`STOP_REASONS`.
     ``data_dir()``: the conversation's data folder (long output is kept there; None: not
     kept). ``inserted(index)``: a summary was put into ``messages`` at ``index``.
-    ``checkpoint(code, language)``: snapshot the files before approved code runs (its id
-    or None, and notices for the user: core/checkpoints.py).
+    ``checkpoint(code, language, index)``: snapshot the files before the approved code
+    message at ``messages[index]`` runs (its id or None, and notices for the user:
+    core/checkpoints.py).
     """
 
     settings: TurnSettings
@@ -128,7 +129,9 @@ class TurnContext:
     finished: Callable[[str], None] = lambda reason: None
     data_dir: Callable[[], Path] | None = None
     inserted: Callable[[int], None] = lambda index: None
-    checkpoint: Callable[[str, str], tuple[str | None, list[str]]] = lambda code, lang: (None, [])
+    checkpoint: Callable[[str, str, int], tuple[str | None, list[str]]] = (
+        lambda code, language, index: (None, [])
+    )
 
 
 class _Draft:
@@ -395,11 +398,11 @@ class Turn:
 
     def _checkpoint(self, block: CodeBlock, code: str) -> Stream:
         """The files as they are, kept before ``code`` runs (so %undo can put them back)."""
-        checkpoint, notices = self.context.checkpoint(code, block.language)
+        messages = self.settings.messages
+        index = next((i for i, m in enumerate(messages) if m is block.message), len(messages))
+        _checkpoint, notices = self.context.checkpoint(code, block.language, index)
         for text in notices:
             yield from self._notice(text + "\n")
-        if checkpoint is not None:
-            block.message["checkpoint"] = checkpoint
 
     def _repeating(self, language: str, code: str, output: str) -> _Step[bool]:
         """Whether the turn stops because the model goes round in circles (auto_run);

@@ -44,6 +44,7 @@ class Checkpoint:
     language: str
     workdir: str
     kind: str
+    message: int | None = None  # the index in the conversation of the code that ran after it
 
 
 @dataclass(frozen=True)
@@ -151,12 +152,14 @@ class CheckpointStore:
 
     # -- snapshots ---------------------------------------------------------------------
 
-    def snapshot(self, label: str, language: str = "", kind: str = "run") -> Checkpoint:
+    def snapshot(
+        self, label: str, language: str = "", kind: str = "run", message: int | None = None
+    ) -> Checkpoint:
         self._init()
         self._exclude_large()
         self._git("add", "-A", "--ignore-errors", "--", ".")
         meta = {"time": time.time(), "label": label, "language": language,
-                "workdir": str(self.workdir), "kind": kind}  # fmt: skip
+                "workdir": str(self.workdir), "kind": kind, "message": message}  # fmt: skip
         tree = self._git("write-tree").decode().strip()
         parent = self._head()
         args = ["commit-tree", tree, "-m", json.dumps(meta)]
@@ -342,6 +345,7 @@ def _checkpoint(commit: str, meta: dict[str, object]) -> Checkpoint:
         id=commit[:12], time=float(str(meta.get("time", 0))), label=str(meta.get("label", "")),
         language=str(meta.get("language", "")), workdir=str(meta.get("workdir", "")),
         kind=str(meta.get("kind", "run")),
+        message=meta["message"] if isinstance(meta.get("message"), int) else None,  # type: ignore[arg-type]
     )  # fmt: skip
 
 

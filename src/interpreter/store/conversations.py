@@ -25,11 +25,9 @@ from .redaction import MIN_SECRET_LENGTH
 #: What a saved message keeps: the LMC fields, and our own keys, which 0.4.3 ignores:
 #: ``call_id``, ``extra`` and ``tool`` of code messages (the provider's tool-call id and its
 #: own fields of the call; a call of another tool) and ``summary`` (a summary of the
-#: messages before it: core/compaction.py) and ``checkpoint`` (the checkpoint of the files
-#: taken before a code message ran: core/checkpoints.py).
+#: messages before it: core/compaction.py).
 LMC_FIELDS = (
-    "role", "type", "format", "content", "recipient", "call_id", "extra", "tool", "summary",
-    "checkpoint",
+    "role", "type", "format", "content", "recipient", "call_id", "extra", "tool", "summary"
 )  # fmt: skip
 SAVED_ROLES = frozenset({"user", "assistant", "computer"})
 STREAM_ONLY = frozenset({("console", "active_line"), ("confirmation", "execution")})

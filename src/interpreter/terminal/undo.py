@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from ..core.checkpoints import exchange_start, first_checkpoint
+from ..core.checkpoints import exchange_start
 
 if TYPE_CHECKING:
     from ..core.interpreter import OpenInterpreter
@@ -58,7 +58,7 @@ def undo_command(ctx: MagicContext, arg: str) -> None:
     if start is None:
         ctx.say("Nothing to undo." if count == 1 else f"There are not {count} messages to undo.")
         return
-    checkpoint = first_checkpoint(messages[start:])
+    checkpoint = ctx.interp.checkpoints.since(start)
     diff = _changes(ctx, checkpoint) if checkpoint is not None else None
     if checkpoint is None or not diff:
         _remove_messages(ctx, start)
