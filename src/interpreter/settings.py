@@ -256,7 +256,7 @@ SETTINGS: tuple[Setting, ...] = (
          "snapshot the working folder before each approved run (a git store of our own in "
          "the conversation's data folder), so that %undo and %restore can put files back",
          env="INTERPRETER_CHECKPOINTS", flag="no_checkpoints", negated_flag=True,
-         flag_help="do not snapshot the working folder before code runs (%undo then "
+         flag_help="do not snapshot the working folder before code runs (undo then "
          "only removes messages)", server="write"),
     _top("checkpoint_size_cap", INT, 20 * 1024 * 1024,
          "files bigger than this many bytes are left out of checkpoints (said once)",
