@@ -28,7 +28,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def interp(server: FakeModelServer, tmp_path: Path) -> Iterator[OpenInterpreter]:
-    it = make_interpreter(server, auto_run=True)
+    it = make_interpreter(server, auto_run=True, checkpoints_enabled=True)
     it.conversation_history_path = str(tmp_path / "conversations")
     yield it
     it.computer.terminate()

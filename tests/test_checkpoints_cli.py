@@ -25,7 +25,9 @@ def test_undo_puts_the_files_back_after_approved_code(
     make_tree(work)
     before = tree_state(work)
     server.script(Reply.tool_call(language, code), Reply.text("The files are changed."))
-    cli = Cli(model_args(server.url), cli_env(tmp_path / "cfg"), work, timeout=60)
+    cli = Cli(
+        [*model_args(server.url), "--checkpoints"], cli_env(tmp_path / "cfg"), work, timeout=60
+    )
     try:
         cli.prompt()
         cli.send_line("change the files")

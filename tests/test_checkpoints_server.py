@@ -10,10 +10,12 @@ import httpx
 import pytest
 
 from checkpoint_helpers import CHANGE_TREE_SHELL, make_tree, tree_state
+from helpers import make_interpreter
+from interpreter.server import ServerSettings, create_app
 from interpreter.server.client import LmcClient
-from interpreter.server.runner import ServerThread
+from interpreter.server.runner import ServerThread, listen
 from interpreter.testing.fake_server import FakeModelServer, Reply
-from webui_helpers import TOKEN, ui_servers
+from webui_helpers import TOKEN
 
 pytestmark = pytest.mark.deadline(120)
 
@@ -29,8 +31,15 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def served(model: FakeModelServer, config_dir: Path, tree: Path) -> Iterator[ServerThread]:
-    with ui_servers(model) as start:
-        yield start()
+    sock = listen()
+    config = ServerSettings(
+        make_interpreter=lambda: make_interpreter(model, checkpoints_enabled=True),
+        token=TOKEN,
+        port=sock.getsockname()[1],
+    )
+    server = ServerThread(create_app(config), sock).start()
+    yield server
+    server.stop()
 
 
 def http(server: ServerThread, **headers: str) -> httpx.Client:

@@ -252,12 +252,12 @@ SETTINGS: tuple[Setting, ...] = (
          "characters of program output above which it is kept in a file (null: max_output)",
          env="INTERPRETER_OFFLOAD_THRESHOLD", server="write"),
     # -- checkpoints: undo what code did -----------------------------------------------------
-    _top("checkpoints_enabled", BOOL, True,
+    _top("checkpoints_enabled", BOOL, False,
          "snapshot the working folder before each approved run (a git store of our own in "
          "the conversation's data folder), so that %undo and %restore can put files back",
-         env="INTERPRETER_CHECKPOINTS", flag="no_checkpoints", negated_flag=True,
-         flag_help="do not snapshot the working folder before code runs (undo then "
-         "only removes messages)", server="write"),
+         env="INTERPRETER_CHECKPOINTS", flag="checkpoints",
+         flag_help="snapshot the working folder before each code run, so that undo can "
+         "put files back", server="write"),
     _top("checkpoint_size_cap", INT, 20 * 1024 * 1024,
          "files bigger than this many bytes are left out of checkpoints (said once)",
          env="INTERPRETER_CHECKPOINT_SIZE_CAP", server="write"),

@@ -114,7 +114,7 @@ HELP_ORDER = (
     "verbose", "model", "temperature", "llm_supports_vision", "llm_supports_functions",
     "context_window", "max_tokens", "max_budget", "input_cost_per_token",
     "output_cost_per_token", "api_base", "api_key", "api_version", "max_output", "loop",
-    "max_turns", "max_repeats", "no_compaction", "no_checkpoints", "disable_telemetry", "offline",
+    "max_turns", "max_repeats", "no_compaction", "checkpoints", "disable_telemetry", "offline",
     "speak_messages",
     "safe_mode", "debug", "fast", "multi_line", "local", "vision", "os", "profiles", "local_models",
     "conversations", "server", "ui", "version", "plain", "stdin", "json", "interactive",
